@@ -1,0 +1,22 @@
+/**
+ * @module
+ * Wires the request path: request id -> configuration -> routes (each with its own auth and
+ * limits) -> gateway pipeline -> provider adapter -> response. Failures end in `onError`.
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from './env'
+import { errorHandler, notFoundHandler } from './middleware/error-handler'
+import { gatewayConfig } from './middleware/gateway-config'
+import { requestId } from './middleware/request-id'
+import { healthRoutes } from './routes/health'
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.use('*', requestId())
+  // Liveness answers before configuration is read: it must not depend on secrets being right.
+  app.route('/', healthRoutes)
+  app.use('*', gatewayConfig())
+  app.onError(errorHandler())
+  app.notFound(notFoundHandler())
+  return app
+}

@@ -1,0 +1,124 @@
+/**
+ * @module
+ * Reads the Worker's vars and secrets once per isolate into a typed, validated `GatewayConfig`.
+ * A missing or malformed setting fails every request with a message that names the setting,
+ * never its value.
+ */
+import * as z from 'zod/mini'
+import type { Bindings } from './env'
+import { GatewayError } from './errors'
+
+const optionalText = z.optional(z.string().check(z.trim(), z.minLength(1)))
+const optionalUrl = z.optional(z.url({ protocol: /^https?$/ }))
+const flag = z.optional(z.enum(['true', 'false']))
+
+const BindingsSchema = z.object({
+  ENVIRONMENT: z._default(z.enum(['production', 'development']), 'production'),
+  ADMIN_TOKEN: z.string().check(z.minLength(16, 'must be at least 16 characters')),
+  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
+  UPSTASH_REDIS_REST_TOKEN: z.string().check(z.minLength(1)),
+  UPSTASH_VECTOR_REST_URL: optionalUrl,
+  UPSTASH_VECTOR_REST_TOKEN: optionalText,
+  ENCRYPTION_KEY: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded'))
+  ),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalUrl,
+  ANTHROPIC_API_KEY: optionalText,
+  ANTHROPIC_BASE_URL: optionalUrl,
+  MOCK_PROVIDER_URL: optionalUrl,
+  MODEL_CATALOG: optionalText,
+  MAX_BODY_BYTES: z._default(
+    z.pipe(
+      z.string().check(z.regex(/^\d+$/, 'must be a whole number of bytes')),
+      z.transform(Number)
+    ),
+    1_048_576
+  ),
+  ALLOW_LOOPBACK_UPSTREAMS: flag,
+})
+
+type ParsedBindings = z.infer<typeof BindingsSchema>
+
+export type UpstashCredentials = { url: string; token: string }
+
+export type GatewayConfig = {
+  environment: 'production' | 'development'
+  adminToken: string
+  redis: UpstashCredentials
+  /** Absent: semantic cache and retrieval are off. */
+  vector: UpstashCredentials | undefined
+  encryptionKey: string | undefined
+  providers: {
+    openai: { apiKey: string | undefined; baseUrl: string | undefined }
+    anthropic: { apiKey: string | undefined; baseUrl: string | undefined }
+    mock: { baseUrl: string | undefined }
+  }
+  modelCatalog: string | undefined
+  maxBodyBytes: number
+  /** Only the local stack sets this: tenant base URLs on loopback pass the SSRF guard. */
+  allowLoopbackUpstreams: boolean
+}
+
+const cache = new WeakMap<Bindings, GatewayConfig>()
+
+/** Validated once per isolate: the `env` object a Worker receives is the same for every request. */
+export function loadConfig(env: Bindings): GatewayConfig {
+  let config = cache.get(env)
+  if (!config) {
+    config = toConfig(parseBindings(env))
+    cache.set(env, config)
+  }
+  return config
+}
+
+function parseBindings(env: Bindings): ParsedBindings {
+  const result = BindingsSchema.safeParse(env)
+  if (result.success) {
+    const vectorHalves = [
+      result.data.UPSTASH_VECTOR_REST_URL,
+      result.data.UPSTASH_VECTOR_REST_TOKEN,
+    ]
+    if (vectorHalves.filter(Boolean).length === 1) {
+      throw misconfigured(
+        'UPSTASH_VECTOR_REST_URL and UPSTASH_VECTOR_REST_TOKEN must be set together'
+      )
+    }
+    return result.data
+  }
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'configuration')
+    const missing = issue.code === 'invalid_type' && env[name as keyof Bindings] === undefined
+    return missing ? `${name} is required` : `${name} ${issue.message}`
+  })
+  throw misconfigured(problems.join('; '))
+}
+
+function misconfigured(detail: string): GatewayError {
+  return new GatewayError(500, `Gateway misconfigured: ${detail}.`, {
+    type: 'server_error',
+    code: 'gateway_misconfigured',
+  })
+}
+
+function toConfig(b: ParsedBindings): GatewayConfig {
+  const vector =
+    b.UPSTASH_VECTOR_REST_URL && b.UPSTASH_VECTOR_REST_TOKEN
+      ? { url: b.UPSTASH_VECTOR_REST_URL, token: b.UPSTASH_VECTOR_REST_TOKEN }
+      : undefined
+  return {
+    environment: b.ENVIRONMENT,
+    adminToken: b.ADMIN_TOKEN,
+    redis: { url: b.UPSTASH_REDIS_REST_URL, token: b.UPSTASH_REDIS_REST_TOKEN },
+    vector,
+    encryptionKey: b.ENCRYPTION_KEY,
+    providers: {
+      openai: { apiKey: b.OPENAI_API_KEY, baseUrl: b.OPENAI_BASE_URL },
+      anthropic: { apiKey: b.ANTHROPIC_API_KEY, baseUrl: b.ANTHROPIC_BASE_URL },
+      mock: { baseUrl: b.MOCK_PROVIDER_URL },
+    },
+    modelCatalog: b.MODEL_CATALOG,
+    maxBodyBytes: b.MAX_BODY_BYTES,
+    allowLoopbackUpstreams: b.ALLOW_LOOPBACK_UPSTREAMS === 'true',
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * @module
+ * The one environment type of the app: the Worker's bindings (vars and secrets from wrangler.toml
+ * and `wrangler secret put`) and the per-request variables middleware sets.
+ */
+import type { GatewayConfig } from './config'
+
+/** Every binding is a string the operator may have forgotten: `loadConfig` validates them. */
+export type Bindings = {
+  ENVIRONMENT?: string
+  ADMIN_TOKEN?: string
+  UPSTASH_REDIS_REST_URL?: string
+  UPSTASH_REDIS_REST_TOKEN?: string
+  UPSTASH_VECTOR_REST_URL?: string
+  UPSTASH_VECTOR_REST_TOKEN?: string
+  ENCRYPTION_KEY?: string
+  OPENAI_API_KEY?: string
+  OPENAI_BASE_URL?: string
+  ANTHROPIC_API_KEY?: string
+  ANTHROPIC_BASE_URL?: string
+  MOCK_PROVIDER_URL?: string
+  MODEL_CATALOG?: string
+  MAX_BODY_BYTES?: string
+  ALLOW_LOOPBACK_UPSTREAMS?: string
+}
+
+export type Variables = {
+  requestId: string
+  config: GatewayConfig
+}
+
+export type AppEnv = { Bindings: Bindings; Variables: Variables }

@@ -1,0 +1,26 @@
+import type { TestProject } from 'vitest/node'
+import { startStack } from '../dev/stack.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisRestUrl: string
+    redisRestToken: string
+    redisRestReadonlyToken: string
+    vectorRestUrl: string
+    vectorRestToken: string
+    mockProviderUrl: string
+  }
+}
+
+/** Starts the local stack once for the whole run; tests find it through `inject()`. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stack = await startStack()
+  if (!stack.mockProviderUrl) throw new Error('the test stack always runs the mock provider')
+  project.provide('redisRestUrl', stack.redis.url)
+  project.provide('redisRestToken', stack.redis.token)
+  project.provide('redisRestReadonlyToken', stack.redis.readonlyToken)
+  project.provide('vectorRestUrl', stack.vector.url)
+  project.provide('vectorRestToken', stack.vector.token)
+  project.provide('mockProviderUrl', stack.mockProviderUrl)
+  return stack.close
+}

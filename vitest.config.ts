@@ -1,0 +1,33 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789'
+export const TEST_ENCRYPTION_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      remoteBindings: false,
+      miniflare: {
+        bindings: {
+          ENVIRONMENT: 'development',
+          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+          ALLOW_LOOPBACK_UPSTREAMS: 'true',
+          UPSTASH_REDIS_REST_URL: inject('redisRestUrl'),
+          UPSTASH_REDIS_REST_TOKEN: inject('redisRestToken'),
+          UPSTASH_VECTOR_REST_URL: inject('vectorRestUrl'),
+          UPSTASH_VECTOR_REST_TOKEN: inject('vectorRestToken'),
+          MOCK_PROVIDER_URL: inject('mockProviderUrl'),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+})

@@ -19,7 +19,8 @@ export type StackOptions = {
 }
 
 export type Stack = {
-  redis: { url: string; token: string; readonlyToken: string }
+  /** `secondRegionToken` reaches logical DB 1: an independent database for multi-region tests. */
+  redis: { url: string; token: string; readonlyToken: string; secondRegionToken: string }
   vector: { url: string; token: string }
   mockProviderUrl: string | undefined
   close(): Promise<void>
@@ -49,11 +50,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const redisToken = randomBytes(24).toString('base64url')
     const readonlyToken = randomBytes(24).toString('base64url')
+    const secondRegionToken = randomBytes(24).toString('base64url')
     const redisRest = await startRedisRest({
       redisPort: redisServer.port,
       port: options.ports?.redisRest ?? 0,
       token: redisToken,
       readonlyToken,
+      databases: [{ token: secondRegionToken, db: 1 }],
     })
     closers.push(redisRest.close)
 
@@ -74,7 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     return {
-      redis: { url: redisRest.url, token: redisToken, readonlyToken },
+      redis: { url: redisRest.url, token: redisToken, readonlyToken, secondRegionToken },
       vector: { url: gatewayIndexUrl, token: vectorToken },
       mockProviderUrl,
       close,

@@ -6,6 +6,8 @@ declare module 'vitest' {
     redisRestUrl: string
     redisRestToken: string
     redisRestReadonlyToken: string
+    /** Same REST URL, but an independent Redis database (a second region). */
+    redisRestToken2: string
     vectorRestUrl: string
     vectorRestToken: string
     mockProviderUrl: string
@@ -19,6 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisRestUrl', stack.redis.url)
   project.provide('redisRestToken', stack.redis.token)
   project.provide('redisRestReadonlyToken', stack.redis.readonlyToken)
+  project.provide('redisRestToken2', stack.redis.secondRegionToken)
   project.provide('vectorRestUrl', stack.vector.url)
   project.provide('vectorRestToken', stack.vector.token)
   project.provide('mockProviderUrl', stack.mockProviderUrl)

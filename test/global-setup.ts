@@ -1,19 +1,6 @@
 import type { TestProject } from 'vitest/node'
 import { startStack } from '../dev/stack.ts'
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisRestUrl: string
-    redisRestToken: string
-    redisRestReadonlyToken: string
-    /** Same REST URL, but an independent Redis database (a second region). */
-    redisRestToken2: string
-    vectorRestUrl: string
-    vectorRestToken: string
-    mockProviderUrl: string
-  }
-}
-
 /** Starts the local stack once for the whole run; tests find it through `inject()`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stack = await startStack()

@@ -1,0 +1,48 @@
+/**
+ * What the mock model says, independent of wire format: a tool call, the echoed prompt, or
+ * generated prose, truncated by max tokens and stop sequences.
+ */
+import type { Controls } from './controls.ts'
+import { defaultLength, generatePieces, type TextPlan, tokenize, truncate } from './text.ts'
+import { argumentsFor } from './tools.ts'
+
+export type ToolCallAnswer = {
+  kind: 'tool'
+  name: string
+  input: Record<string, unknown>
+  pieces: string[]
+}
+export type Answer = ({ kind: 'text' } & TextPlan) | ToolCallAnswer
+
+export type Question = {
+  seed: number
+  /** The prompt as `role: content` lines, built only for the echo control. */
+  transcript: () => string
+  controls: Controls
+  maxTokens: number | undefined
+  stop: string[]
+  /** Set when the model should call a tool now. */
+  tool: { name: string; schema: unknown } | undefined
+}
+
+export function answer(question: Question): Answer {
+  const { controls, tool, seed } = question
+  if (tool && !controls.echo) {
+    const input = argumentsFor(tool.schema, seed)
+    return { kind: 'tool', name: tool.name, input, pieces: tokenize(JSON.stringify(input)) }
+  }
+  const pieces = controls.echo
+    ? tokenize(question.transcript())
+    : generatePieces(seed, controls.tokens ?? defaultLength(seed))
+  return { kind: 'text', ...truncate(pieces, question.maxTokens, question.stop) }
+}
+
+/** Completion tokens: one per piece, plus the tool name for a call. */
+export function answerTokens(answer: Answer): number {
+  return answer.pieces.length + (answer.kind === 'tool' ? tokenize(answer.name).length : 0)
+}
+
+/** Seeds differ per choice so `n > 1` gives distinct but reproducible answers. */
+export function choiceSeed(seed: number, index: number): number {
+  return (seed + Math.imul(index, 0x9e3779b9)) >>> 0
+}

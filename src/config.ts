@@ -7,10 +7,38 @@
 import * as z from 'zod/mini'
 import type { Bindings } from './env'
 import { GatewayError } from './errors'
+import { CatalogSchema, type CatalogSettings } from './routing/catalog-schema'
 
 const optionalText = z.optional(z.string().check(z.trim(), z.minLength(1)))
 const optionalUrl = z.optional(z.url({ protocol: /^https?$/ }))
 const flag = z.optional(z.enum(['true', 'false']))
+
+const ExtraProvider = z.object({
+  name: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits or -')),
+  preset: z.optional(z.string()),
+  baseUrl: z.optional(z.url({ protocol: /^https?$/ })),
+  apiKey: z.optional(z.string()),
+  azureApiVersion: z.optional(z.string()),
+})
+export type ExtraProvider = z.infer<typeof ExtraProvider>
+
+/** A JSON-valued setting: a string that must parse and then match its schema. */
+function jsonSetting<T extends z.ZodMiniType>(schema: T) {
+  return z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'must be valid JSON', input: text })
+          return z.NEVER
+        }
+      })
+    ),
+    schema
+  )
+}
 
 const BindingsSchema = z.object({
   ENVIRONMENT: z._default(z.enum(['production', 'development']), 'production'),
@@ -27,7 +55,7 @@ const BindingsSchema = z.object({
   ANTHROPIC_API_KEY: optionalText,
   ANTHROPIC_BASE_URL: optionalUrl,
   MOCK_PROVIDER_URL: optionalUrl,
-  MODEL_CATALOG: optionalText,
+  MODEL_CATALOG: z.optional(jsonSetting(CatalogSchema)),
   MAX_BODY_BYTES: z._default(
     z.pipe(
       z.string().check(z.regex(/^\d+$/, 'must be a whole number of bytes')),
@@ -36,6 +64,7 @@ const BindingsSchema = z.object({
     1_048_576
   ),
   ALLOW_LOOPBACK_UPSTREAMS: flag,
+  PROVIDERS: z.optional(jsonSetting(z.array(ExtraProvider))),
 })
 
 type ParsedBindings = z.infer<typeof BindingsSchema>
@@ -54,7 +83,10 @@ export type GatewayConfig = {
     anthropic: { apiKey: string | undefined; baseUrl: string | undefined }
     mock: { baseUrl: string | undefined }
   }
-  modelCatalog: string | undefined
+  /** OpenAI-compatible (or Anthropic) providers the deployment adds by configuration. */
+  extraProviders: ExtraProvider[]
+  /** Replaces the default catalog when set. */
+  modelCatalog: CatalogSettings | undefined
   maxBodyBytes: number
   /** Only the local stack sets this: tenant base URLs on loopback pass the SSRF guard. */
   allowLoopbackUpstreams: boolean
@@ -117,6 +149,7 @@ function toConfig(b: ParsedBindings): GatewayConfig {
       anthropic: { apiKey: b.ANTHROPIC_API_KEY, baseUrl: b.ANTHROPIC_BASE_URL },
       mock: { baseUrl: b.MOCK_PROVIDER_URL },
     },
+    extraProviders: b.PROVIDERS ?? [],
     modelCatalog: b.MODEL_CATALOG,
     maxBodyBytes: b.MAX_BODY_BYTES,
     allowLoopbackUpstreams: b.ALLOW_LOOPBACK_UPSTREAMS === 'true',

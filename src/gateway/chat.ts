@@ -1,0 +1,119 @@
+/**
+ * @module
+ * POST /v1/chat/completions: validate -> resolve targets -> admit (limits, budget) -> dispatch
+ * with retries and fallback -> answer as JSON or relay the stream -> settle usage after the
+ * response, through waitUntil, so metering never delays the client.
+ */
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
+import { SSE_HEADERS } from '../lib/sse'
+import { admitRequest } from '../limits/admission'
+import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
+import { parseBody } from '../openai/parse'
+import { openAIUsage } from '../providers/usage'
+import type { StreamItem, Usage } from '../providers/types'
+import { targetKey } from '../routing/order-targets'
+import type { MeteredUsage } from '../tenancy/types'
+import { dispatch, type PreparedTarget } from './dispatch'
+import { readJsonBody } from './json-body'
+import { relayStream } from './sse-relay'
+import { prepareTargets } from './targets'
+import { servedByHeaders } from './timing'
+import { callUpstream } from './upstream-call'
+
+export const CHAT_ENDPOINT = '/v1/chat/completions'
+
+type Settle = (usage: MeteredUsage | null) => void
+
+export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
+  const body = parseBody(ChatRequestSchema, await readJsonBody(c))
+  const targets = await prepareTargets(c, body.model, 'chat')
+  const promptTokens = estimateMessagesTokens(body.messages)
+  const admission = await admitRequest(c, {
+    endpoint: CHAT_ENDPOINT,
+    model: targetKey(targets[0] ?? { provider: '', model: body.model }),
+    promptTokens,
+    maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+  })
+  for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
+  const settle: Settle = (usage) => c.executionCtx.waitUntil(admission.settle(usage))
+  try {
+    return body.stream
+      ? await streamChat(c, body, targets, promptTokens, settle)
+      : await completeChat(c, body, targets, promptTokens, settle)
+  } catch (error) {
+    settle(null)
+    throw error
+  }
+}
+
+async function completeChat(
+  c: Context<AppEnv>,
+  body: ChatRequest,
+  targets: PreparedTarget[],
+  promptTokens: number,
+  settle: Settle
+): Promise<Response> {
+  const dispatched = await dispatch(
+    targets,
+    async (target, signal) => {
+      const request = target.adapter.chatRequest({ body, model: target.model, stream: false, credentials: target.credentials })
+      const response = await callUpstream(request, target, signal)
+      return target.adapter.chatResponse(await response.json(), body.model)
+    },
+    { clientSignal: c.req.raw.signal }
+  )
+  dispatched.finish()
+  const { completion, usage } = dispatched.value
+  const headers = servedByHeaders(dispatched, c.var.startedAt)
+  let served = usage
+  if (!served) {
+    // Many OpenAI-compatible servers send no usage: count it ourselves, and say so.
+    const text = completion.choices.map((choice) => choice.message.content ?? '').join('')
+    served = { promptTokens, completionTokens: estimateTokens(text), cachedTokens: 0 }
+    completion.usage = openAIUsage(served)
+    headers['x-gateway-usage'] = 'estimated'
+  }
+  settle(metered(dispatched.target, served, !usage))
+  return c.json(completion, 200, headers)
+}
+
+async function streamChat(
+  c: Context<AppEnv>,
+  body: ChatRequest,
+  targets: PreparedTarget[],
+  promptTokens: number,
+  settle: Settle
+): Promise<Response> {
+  const dispatched = await dispatch(
+    targets,
+    async (target, signal) => {
+      const request = target.adapter.chatRequest({ body, model: target.model, stream: true, credentials: target.credentials })
+      const response = await callUpstream(request, target, signal)
+      if (!response.body) throw new TypeError('Upstream stream has no body')
+      const rest = target.adapter.chatStream(response.body)[Symbol.asyncIterator]()
+      // The 200 is committed only once the first chunk is here: until then we can still fall back.
+      const first: IteratorResult<StreamItem> = await rest.next()
+      return { first, rest }
+    },
+    { clientSignal: c.req.raw.signal }
+  )
+  const { first, rest } = dispatched.value
+  const stream = relayStream({
+    first,
+    rest,
+    includeUsage: body.stream_options?.include_usage === true,
+    promptTokensEstimate: promptTokens,
+    abortUpstream: dispatched.abort,
+    onEnd: (outcome) => {
+      dispatched.finish()
+      settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated))
+    },
+  })
+  return c.body(stream, 200, { ...SSE_HEADERS, ...servedByHeaders(dispatched, c.var.startedAt) })
+}
+
+function metered(target: PreparedTarget, usage: Usage, estimated: boolean): MeteredUsage {
+  return { model: targetKey(target), ...usage, estimated, endpoint: CHAT_ENDPOINT }
+}

@@ -1,0 +1,68 @@
+/**
+ * @module
+ * POST /v1/embeddings: the same admission, dispatch and metering path as chat, without streams.
+ */
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { estimateTokens } from '../lib/tokens'
+import { admitRequest } from '../limits/admission'
+import { EmbeddingsRequestSchema, type EmbeddingsRequest } from '../openai/chat-request'
+import { parseBody } from '../openai/parse'
+import { targetKey } from '../routing/order-targets'
+import { dispatch } from './dispatch'
+import { readJsonBody } from './json-body'
+import { prepareTargets } from './targets'
+import { servedByHeaders } from './timing'
+import { callUpstream } from './upstream-call'
+
+export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
+
+export async function embeddings(c: Context<AppEnv>): Promise<Response> {
+  const body = parseBody(EmbeddingsRequestSchema, await readJsonBody(c))
+  const targets = await prepareTargets(c, body.model, 'embeddings')
+  const promptTokens = estimateInputTokens(body.input)
+  const admission = await admitRequest(c, {
+    endpoint: EMBEDDINGS_ENDPOINT,
+    model: targetKey(targets[0] ?? { provider: '', model: body.model }),
+    promptTokens,
+    maxOutputTokens: 0,
+  })
+  for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
+  try {
+    const dispatched = await dispatch(
+      targets,
+      async (target, signal) => {
+        const request = target.adapter.embeddingsRequest(body, target.model, target.credentials)
+        const response = await callUpstream(request, target, signal)
+        return target.adapter.embeddingsResponse(await response.json())
+      },
+      { clientSignal: c.req.raw.signal }
+    )
+    dispatched.finish()
+    const result = dispatched.value
+    const reported = result.usage?.prompt_tokens
+    c.executionCtx.waitUntil(
+      admission.settle({
+        model: targetKey(dispatched.target),
+        promptTokens: reported ?? promptTokens,
+        completionTokens: 0,
+        cachedTokens: 0,
+        estimated: reported === undefined,
+        endpoint: EMBEDDINGS_ENDPOINT,
+      })
+    )
+    return c.json(result, 200, servedByHeaders(dispatched, c.var.startedAt))
+  } catch (error) {
+    c.executionCtx.waitUntil(admission.settle(null))
+    throw error
+  }
+}
+
+function estimateInputTokens(input: EmbeddingsRequest['input']): number {
+  if (typeof input === 'string') return estimateTokens(input)
+  return input.reduce<number>((sum, item) => {
+    if (typeof item === 'string') return sum + estimateTokens(item)
+    if (typeof item === 'number') return sum + 1
+    return sum + item.length
+  }, 0)
+}

@@ -1,0 +1,41 @@
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { GatewayError } from '../errors'
+
+/**
+ * The request's JSON body, after the checks an API owes its callers: 415 for another content
+ * type, 413 past the configured size (counted while reading, so a missing or lying
+ * content-length cannot get around it), 400 for malformed JSON.
+ */
+export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  const type = c.req.header('content-type') ?? ''
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new GatewayError(415, 'Content-Type must be application/json.', { code: 'unsupported_media_type' })
+  }
+  const limit = c.var.config.maxBodyBytes
+  const declared = Number(c.req.header('content-length'))
+  if (declared > limit) throw tooLarge(limit)
+  const text = await readLimited(c.req.raw.body, limit)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new GatewayError(400, 'The request body is not valid JSON.', { code: 'invalid_json' })
+  }
+}
+
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  if (!body) return ''
+  const decoder = new TextDecoder()
+  let size = 0
+  let text = ''
+  for await (const chunk of body) {
+    size += chunk.byteLength
+    if (size > limit) throw tooLarge(limit)
+    text += decoder.decode(chunk, { stream: true })
+  }
+  return text + decoder.decode()
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(413, `Request body exceeds the limit of ${limit} bytes.`, { code: 'request_too_large' })
+}

@@ -1,0 +1,11 @@
+import { Hono } from 'hono'
+import type { AppEnv } from '../../env'
+import { chatCompletions } from '../../gateway/chat'
+import { embeddings } from '../../gateway/embeddings'
+import { modelsRoutes } from './models'
+
+/** The OpenAI-compatible surface; mounted behind tenant auth. */
+export const v1Routes = new Hono<AppEnv>()
+  .post('/chat/completions', chatCompletions)
+  .post('/embeddings', embeddings)
+  .route('/', modelsRoutes)

@@ -147,7 +147,7 @@ describe('@upstash/redis against the stand-in', () => {
     expect(script.sha1).toBe(await sha1Hex(lua))
     expect(await redis.scriptExists(script.sha1)).toEqual([1])
     expect(await redis.scriptLoad(lua)).toBe(script.sha1)
-    const readOnly = redis.createScript<string>(
+    const readOnly = redis.createScript<number, true>(
       `#!lua flags=no-writes,allow-key-locking\nreturn redis.call('GET', KEYS[1])`,
       { readonly: true }
     )

@@ -55,22 +55,12 @@ export class DenseMatrix {
     const dimension = this.dimension
     const rows = this.rows
     const out = new Float64Array(this.count)
+    // One accumulator over float32 rows measured faster on V8 than unrolled variants.
     for (let slot = 0; slot < this.count; slot++) {
       const base = slot * dimension
-      let a = 0
-      let b = 0
-      let c = 0
-      let d = 0
-      let i = 0
-      // Four accumulators let the engine pipeline the multiplies.
-      for (; i + 3 < dimension; i += 4) {
-        a += (query[i] as number) * (rows[base + i] as number)
-        b += (query[i + 1] as number) * (rows[base + i + 1] as number)
-        c += (query[i + 2] as number) * (rows[base + i + 2] as number)
-        d += (query[i + 3] as number) * (rows[base + i + 3] as number)
-      }
-      for (; i < dimension; i++) a += (query[i] as number) * (rows[base + i] as number)
-      out[slot] = a + b + c + d
+      let sum = 0
+      for (let i = 0; i < dimension; i++) sum += (query[i] ?? 0) * (rows[base + i] ?? 0)
+      out[slot] = sum
     }
     return out
   }

@@ -9,19 +9,22 @@ import { startMockProvider } from './mock-provider/server.ts'
 import { spawnRedisServer } from './redis-server.ts'
 import { startRedisRest } from './upstash-redis/server.ts'
 import { startVectorRest, type VectorIndexSettings } from './upstash-vector/server.ts'
+import { VECTOR_TEST_INDEXES, type VectorTestIndex } from './upstash-vector/test-indexes.ts'
 
 export type StackOptions = {
   /** Keep Redis and Vector data here across restarts; tests leave it out and start empty. */
   dataDir?: string
   /** Skip the mock provider (npm start does when real provider keys are configured). */
   withMockProvider?: boolean
+  /** Also serve the Vector stand-in's test indexes (one per similarity and index type). */
+  withVectorTestIndexes?: boolean
   ports?: { redisRest?: number; vector?: number; mockProvider?: number }
 }
 
 export type Stack = {
   /** `secondRegionToken` reaches logical DB 1: an independent database for multi-region tests. */
   redis: { url: string; token: string; readonlyToken: string; secondRegionToken: string }
-  vector: { url: string; token: string }
+  vector: { url: string; token: string; testIndexes: Record<string, VectorTestIndex> }
   mockProviderUrl: string | undefined
   close(): Promise<void>
 }
@@ -61,9 +64,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     closers.push(redisRest.close)
 
     const vectorToken = randomBytes(24).toString('base64url')
+    const testIndexes = (options.withVectorTestIndexes ? VECTOR_TEST_INDEXES : []).map((index) => ({
+      ...index,
+      token: randomBytes(24).toString('base64url'),
+      readonlyToken: randomBytes(24).toString('base64url'),
+    }))
     const vector = await startVectorRest({
       port: options.ports?.vector ?? 0,
-      indexes: [{ ...GATEWAY_INDEX, token: vectorToken }],
+      indexes: [{ ...GATEWAY_INDEX, token: vectorToken }, ...testIndexes],
       persistPath: options.dataDir ? join(options.dataDir, 'vector.json') : undefined,
     })
     closers.push(vector.close)
@@ -78,7 +86,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     return {
       redis: { url: redisRest.url, token: redisToken, readonlyToken, secondRegionToken },
-      vector: { url: gatewayIndexUrl, token: vectorToken },
+      vector: {
+        url: gatewayIndexUrl,
+        token: vectorToken,
+        testIndexes: Object.fromEntries(
+          testIndexes.map(({ name, token, readonlyToken }) => [
+            name,
+            { url: vector.urlFor(name), token, readonlyToken },
+          ])
+        ),
+      },
       mockProviderUrl,
       close,
     }

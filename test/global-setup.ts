@@ -3,7 +3,7 @@ import { startStack } from '../dev/stack.ts'
 
 /** Starts the local stack once for the whole run; tests find it through `inject()`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stack = await startStack()
+  const stack = await startStack({ withVectorTestIndexes: true })
   if (!stack.mockProviderUrl) throw new Error('the test stack always runs the mock provider')
   project.provide('redisRestUrl', stack.redis.url)
   project.provide('redisRestToken', stack.redis.token)
@@ -11,6 +11,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisRestToken2', stack.redis.secondRegionToken)
   project.provide('vectorRestUrl', stack.vector.url)
   project.provide('vectorRestToken', stack.vector.token)
+  project.provide('vectorTestIndexes', stack.vector.testIndexes)
   project.provide('mockProviderUrl', stack.mockProviderUrl)
   return stack.close
 }

@@ -10,6 +10,8 @@ declare module 'vitest' {
     redisRestToken2: string
     vectorRestUrl: string
     vectorRestToken: string
+    /** The Vector stand-in's test indexes by name (see dev/upstash-vector/test-indexes.ts). */
+    vectorTestIndexes: Record<string, { url: string; token: string; readonlyToken: string }>
     mockProviderUrl: string
   }
 }

@@ -4,6 +4,7 @@
  * and `wrangler secret put`) and the per-request variables middleware sets.
  */
 import type { GatewayConfig } from './config'
+import type { ApiKeyContext, TenantContext } from './tenancy/types'
 
 /** Every binding is a string the operator may have forgotten: `loadConfig` validates them. */
 export type Bindings = {
@@ -20,13 +21,19 @@ export type Bindings = {
   ANTHROPIC_BASE_URL?: string
   MOCK_PROVIDER_URL?: string
   MODEL_CATALOG?: string
+  PROVIDERS?: string
   MAX_BODY_BYTES?: string
   ALLOW_LOOPBACK_UPSTREAMS?: string
 }
 
 export type Variables = {
   requestId: string
+  /** performance.now() when the request arrived, for the overhead headers. */
+  startedAt: number
   config: GatewayConfig
+  /** Set by `tenantAuth` on client routes. */
+  tenant: TenantContext
+  apiKey: ApiKeyContext
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }

@@ -1,0 +1,78 @@
+/**
+ * @module
+ * Writes one request's usage: HINCRBY / HINCRBYFLOAT on the tenant's hash for the UTC day, one
+ * field per metric, key and model. Increments commute, so concurrent requests never lose an
+ * update, and one MULTI keeps a request's fields together.
+ */
+import type { Redis } from '@upstash/redis/cloudflare'
+import { dailyUsage } from '../stores/keyspace'
+import type { MeteredUsage } from '../tenancy/types'
+import { utcDay } from './calendar'
+
+/** Usage is kept for 400 days: a year of history plus a margin for month-over-month reports. */
+const USAGE_TTL_SECONDS = 400 * 24 * 3600
+
+export const COUNT_METRICS = [
+  'requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'cache_hits',
+  'saved_tokens',
+  'estimated_requests',
+] as const
+export const COST_METRIC = 'cost_usd'
+
+export type Metric = (typeof COUNT_METRICS)[number] | typeof COST_METRIC
+
+/** A hash field: the model goes last because model names may contain the separator. */
+export function usageField(metric: Metric, keyId: string, model: string): string {
+  return `${metric}|${keyId}|${model}`
+}
+
+export function parseUsageField(
+  field: string
+): { metric: string; keyId: string; model: string } | undefined {
+  const first = field.indexOf('|')
+  const second = field.indexOf('|', first + 1)
+  if (first < 0 || second < 0) return undefined
+  return {
+    metric: field.slice(0, first),
+    keyId: field.slice(first + 1, second),
+    model: field.slice(second + 1),
+  }
+}
+
+export function isCacheHit(usage: MeteredUsage): boolean {
+  return usage.cache === 'HIT' || usage.cache === 'SEMANTIC-HIT'
+}
+
+export async function recordUsage(
+  redis: Redis,
+  tenantId: string,
+  keyId: string,
+  usage: MeteredUsage,
+  costUsd: number,
+  time: number
+): Promise<void> {
+  const counts: Record<(typeof COUNT_METRICS)[number], number> = {
+    requests: 1,
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    cached_tokens: usage.cachedTokens,
+    cache_hits: isCacheHit(usage) ? 1 : 0,
+    saved_tokens: usage.savedTokens ?? 0,
+    estimated_requests: usage.estimated ? 1 : 0,
+  }
+  const hash = dailyUsage(tenantId, utcDay(time))
+  const transaction = redis.multi()
+  for (const metric of COUNT_METRICS) {
+    const amount = counts[metric]
+    if (amount !== 0) transaction.hincrby(hash, usageField(metric, keyId, usage.model), amount)
+  }
+  if (costUsd !== 0) {
+    transaction.hincrbyfloat(hash, usageField(COST_METRIC, keyId, usage.model), costUsd)
+  }
+  transaction.expire(hash, USAGE_TTL_SECONDS)
+  await transaction.exec()
+}

@@ -1,0 +1,51 @@
+/**
+ * @module
+ * Every Redis key the tenancy, limits and metering code writes. Everything a tenant owns lives
+ * under `gw:t:<tenantId>:` so erasing a tenant is one prefix scan; only the global indexes that
+ * find a tenant from a secret or a key id sit outside it.
+ */
+
+/** All tenant records: tenantId -> JSON. */
+export const TENANTS = 'gw:tenants'
+/** keyId -> tenantId, so `/admin/keys/:keyId` finds its tenant. */
+export const KEY_OWNERS = 'gw:key-owners'
+
+export function secretIndex(secretHash: string): string {
+  return `gw:secret:${secretHash}`
+}
+
+export function tenantPrefix(tenantId: string): string {
+  return `gw:t:${tenantId}:`
+}
+
+/** keyId -> JSON key record. */
+export function tenantKeys(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}keys`
+}
+
+/** keyId -> ISO time of the last authenticated use (written at most once per isolate cache). */
+export function tenantKeysLastUsed(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}keys-last-used`
+}
+
+/** Rate-limit identifiers; `@upstash/ratelimit` appends `:<window>` under prefix `gw`. */
+export const RATELIMIT_PREFIX = 'gw'
+
+export function rateLimitIdentifier(tenantId: string, scope: string): string {
+  return `t:${tenantId}:rl:${scope}`
+}
+
+export function inFlight(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}in-flight`
+}
+
+/** Budget counter in micro-USD: settled spend plus reservations in flight. */
+export function monthlySpend(tenantId: string, month: string, keyId?: string): string {
+  const base = `${tenantPrefix(tenantId)}spend:${month}`
+  return keyId ? `${base}:key:${keyId}` : base
+}
+
+/** Usage hash for one UTC day: `<metric>|<keyId>|<model>` -> count. */
+export function dailyUsage(tenantId: string, day: string): string {
+  return `${tenantPrefix(tenantId)}usage:${day}`
+}

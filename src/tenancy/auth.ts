@@ -1,0 +1,107 @@
+/**
+ * @module
+ * Client authentication: `Authorization: Bearer <key>` or `x-api-key: <key>` (what Anthropic
+ * clients send). Sets `c.var.tenant` and `c.var.apiKey`, and enforces the key's endpoint scope.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env'
+import { GatewayError } from '../errors'
+import { sha256Hex } from '../lib/crypto'
+import { getRedis } from '../stores/redis'
+import { cachedKey, FRESH_MS, type ResolvedKey, rememberKey, STALE_IF_ERROR_MS } from './key-cache'
+import {
+  checkValidity,
+  isWellFormedSecret,
+  type KeyResolution,
+  resolveSecret,
+  touchKey,
+} from './keys'
+import { allowsEndpoint } from './scopes'
+
+export function tenantAuth(): MiddlewareHandler<AppEnv> {
+  return async function tenantAuth(c, next) {
+    const secret = presentedSecret(c)
+    if (!isWellFormedSecret(secret)) {
+      throw unauthorized('Malformed API key. Gateway keys start with sk-gw-.', 'invalid_api_key')
+    }
+    const resolution = await resolve(c, await sha256Hex(secret))
+    if (resolution === 'expired') throw unauthorized('This API key has expired.', 'expired_api_key')
+    if (resolution === 'invalid') throw unauthorized('Invalid API key.', 'invalid_api_key')
+    if (!allowsEndpoint(resolution.apiKey, c.req.path)) {
+      throw new GatewayError(403, `This API key may not call ${c.req.path}.`, {
+        code: 'endpoint_not_allowed',
+      })
+    }
+    c.set('tenant', resolution.tenant)
+    c.set('apiKey', resolution.apiKey)
+    await next()
+  }
+}
+
+function presentedSecret(c: Context<AppEnv>): string {
+  const authorization = c.req.header('authorization')
+  if (authorization !== undefined) {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization)
+    if (!match?.[1]) {
+      throw unauthorized(
+        'Malformed Authorization header: expected "Bearer <key>".',
+        'invalid_api_key'
+      )
+    }
+    return match[1]
+  }
+  const apiKeyHeader = c.req.header('x-api-key')?.trim()
+  if (!apiKeyHeader) {
+    throw unauthorized(
+      'Missing API key. Send it as "Authorization: Bearer <key>" or "x-api-key: <key>".',
+      'missing_api_key'
+    )
+  }
+  return apiKeyHeader
+}
+
+async function resolve(c: Context<AppEnv>, secretHash: string): Promise<KeyResolution> {
+  const fresh = cachedKey(secretHash, FRESH_MS)
+  if (fresh) return checkValidity(fresh)
+  const redis = getRedis(c.var.config)
+  let resolution: KeyResolution
+  try {
+    resolution = await resolveSecret(redis, secretHash)
+  } catch (error) {
+    return staleOrUnavailable(c, secretHash, error)
+  }
+  if (typeof resolution === 'object') {
+    rememberKey(secretHash, resolution)
+    c.executionCtx.waitUntil(touchKey(redis, resolution.apiKey).catch(logFailure(c, 'touch key')))
+  }
+  return resolution
+}
+
+/** Redis is down: a recently resolved key still authenticates, so fail-open tenants are served. */
+function staleOrUnavailable(c: Context<AppEnv>, secretHash: string, error: unknown): KeyResolution {
+  const stale: ResolvedKey | undefined = cachedKey(secretHash, STALE_IF_ERROR_MS)
+  logFailure(c, 'resolve key')(error)
+  if (stale) return checkValidity(stale)
+  throw new GatewayError(503, 'The gateway cannot verify API keys right now; retry shortly.', {
+    code: 'auth_unavailable',
+    headers: { 'retry-after': '1' },
+    cause: error,
+  })
+}
+
+function unauthorized(message: string, code: string): GatewayError {
+  return new GatewayError(401, message, { code, headers: { 'www-authenticate': 'Bearer' } })
+}
+
+export function logFailure(c: Context<AppEnv>, what: string): (error: unknown) => void {
+  return (error) => {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        requestId: c.get('requestId'),
+        what,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      })
+    )
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * @module
+ * Resolved API keys cached in the isolate, so most requests authenticate without a Redis round
+ * trip. An entry is trusted for FRESH_MS: a revocation, rotation or tenant change made through
+ * another isolate takes effect within that time (the isolate that handled the admin call forgets
+ * at once). When Redis is unreachable an entry up to STALE_IF_ERROR_MS old still authenticates,
+ * so fail-open tenants keep being served through an outage.
+ */
+import type { ApiKeyContext, TenantContext } from './types'
+
+export const FRESH_MS = 5_000
+export const STALE_IF_ERROR_MS = 5 * 60_000
+const MAX_ENTRIES = 10_000
+
+export type ResolvedKey = {
+  tenant: TenantContext
+  apiKey: ApiKeyContext
+  /** Epoch ms of the key's own expiry. */
+  expiresAt: number | undefined
+  /** Epoch ms when a secret replaced by rotation stops working. */
+  graceUntil: number | undefined
+}
+
+type Entry = { resolved: ResolvedKey; fetchedAt: number }
+
+const entries = new Map<string, Entry>()
+
+export function cachedKey(secretHash: string, maxAgeMs: number): ResolvedKey | undefined {
+  const entry = entries.get(secretHash)
+  if (!entry || Date.now() - entry.fetchedAt > maxAgeMs) return undefined
+  return entry.resolved
+}
+
+export function rememberKey(secretHash: string, resolved: ResolvedKey): void {
+  entries.delete(secretHash)
+  if (entries.size >= MAX_ENTRIES) {
+    // Maps iterate in insertion order: the first entry is the least recently fetched.
+    const oldest = entries.keys().next()
+    if (!oldest.done) entries.delete(oldest.value)
+  }
+  entries.set(secretHash, { resolved, fetchedAt: Date.now() })
+}
+
+export function forgetSecrets(secretHashes: string[]): void {
+  for (const hash of secretHashes) entries.delete(hash)
+}
+
+export function forgetTenant(tenantId: string): void {
+  for (const [hash, entry] of entries) {
+    if (entry.resolved.tenant.id === tenantId) entries.delete(hash)
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * @module
+ * The shapes the admin API accepts and stores, validated with `zod/mini` (full zod would weigh on
+ * the Worker bundle). Wire names are snake_case like the OpenAI API the clients already speak;
+ * the stored tenant config is exactly the validated input, minus secrets, which are sealed.
+ */
+import * as z from 'zod/mini'
+
+const positiveInt = z.int().check(z.minimum(1))
+const usd = z.number().check(z.minimum(0))
+const name = z.string().check(z.trim(), z.minLength(1), z.maxLength(200))
+/** Model names or globs ('gpt-4o*', 'mock/*'). */
+const modelPatterns = z
+  .array(z.string().check(z.minLength(1), z.maxLength(200)))
+  .check(z.maxLength(200))
+
+export const BudgetSchema = z.object({
+  /** Calendar-month spend (UTC) above which requests are refused with `insufficient_quota`. */
+  monthly_hard_usd: z.optional(usd),
+  /** Calendar-month spend above which responses carry a warning header. */
+  monthly_soft_usd: z.optional(usd),
+})
+
+export const TenantLimitsSchema = z.object({
+  requests_per_minute: z.optional(positiveInt),
+  tokens_per_minute: z.optional(positiveInt),
+  max_concurrent: z.optional(positiveInt),
+  /** Default per-key requests per minute; a key's own limit overrides it. */
+  key_requests_per_minute: z.optional(positiveInt),
+})
+
+export const PriceSchema = z.object({
+  /** USD per million tokens. */
+  input: usd,
+  output: usd,
+  cached: z.optional(usd),
+})
+
+/** What an admin sends for a provider: the secret in clear, once. */
+export const ProviderInputSchema = z.object({
+  api_key: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(4096))),
+  base_url: z.optional(z.url({ protocol: /^https?$/ })),
+})
+
+/** What is stored: the secret sealed with AES-GCM, never the clear text. */
+export const StoredProviderSchema = z.object({
+  api_key_sealed: z.optional(z.string()),
+  base_url: z.optional(z.string()),
+})
+
+/** Settings later features (semantic cache, retrieval) own: an open record they validate. */
+const openSettings = z.optional(z.record(z.string(), z.unknown()))
+
+const tenantConfigFields = {
+  /** Allowed models (names or globs); absent means every model the catalog routes. */
+  models: z.optional(modelPatterns),
+  limits: z.optional(TenantLimitsSchema),
+  budget: z.optional(BudgetSchema),
+  /** When Redis is unreachable: serve without limits (`open`) or refuse with 503 (`closed`). */
+  fail_mode: z.optional(z.enum(['open', 'closed'])),
+  pricing: z.optional(z.record(z.string().check(z.minLength(1)), PriceSchema)),
+  /** Whether requests may use the deployment's provider keys when the tenant has none. */
+  allow_deployment_keys: z.optional(z.boolean()),
+  /** Output tokens reserved at admission when a request sets no `max_tokens`. */
+  default_max_output_tokens: z.optional(positiveInt),
+  cache: openSettings,
+  retrieval: openSettings,
+}
+
+export const TenantConfigSchema = z.object({
+  ...tenantConfigFields,
+  providers: z.optional(z.record(z.string(), StoredProviderSchema)),
+})
+
+export type TenantConfig = z.infer<typeof TenantConfigSchema>
+
+export const TenantConfigInputSchema = z.object({
+  ...tenantConfigFields,
+  providers: z.optional(z.record(z.string().check(z.minLength(1)), ProviderInputSchema)),
+})
+
+export const CreateTenantSchema = z.object({
+  name,
+  config: z._default(TenantConfigInputSchema, {}),
+})
+
+/** PATCH: top-level config fields replace; `null` removes one; providers merge by name. */
+export const UpdateTenantSchema = z.object({
+  name: z.optional(name),
+  config: z.optional(
+    z.record(
+      z.string(),
+      z.unknown() // checked field by field against TenantConfigInputSchema after merging
+    )
+  ),
+})
+
+export const KeyScopesSchema = z.object({
+  models: z.optional(modelPatterns),
+  /** Request paths or globs ('/v1/chat/completions', '/v1/*'). */
+  endpoints: z.optional(
+    z.array(z.string().check(z.regex(/^\/[\w/*.-]*$/, 'must be a path'))).check(z.maxLength(50))
+  ),
+})
+
+export const CreateKeySchema = z.object({
+  name: z._default(name, 'default'),
+  scopes: z._default(KeyScopesSchema, {}),
+  /** ISO timestamp after which the key stops working. */
+  expires_at: z.optional(z.iso.datetime({ offset: true })),
+  requests_per_minute: z.optional(positiveInt),
+  budget: z.optional(BudgetSchema),
+})
+
+export const RotateKeySchema = z.object({
+  /** How long the old secret keeps working (seconds, up to 7 days). */
+  grace_seconds: z._default(z.int().check(z.minimum(0), z.maximum(604_800)), 3600),
+})
+
+export type Budget = z.infer<typeof BudgetSchema>
+export type Price = z.infer<typeof PriceSchema>
+export type CreateKeyInput = z.infer<typeof CreateKeySchema>

@@ -6,13 +6,13 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
 import { SSE_HEADERS } from '../lib/sse'
+import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
 import { admitRequest } from '../limits/admission'
 import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
 import { parseBody } from '../openai/parse'
-import { openAIUsage } from '../providers/usage'
 import type { StreamItem, Usage } from '../providers/types'
+import { openAIUsage } from '../providers/usage'
 import { targetKey } from '../routing/order-targets'
 import type { MeteredUsage } from '../tenancy/types'
 import { dispatch, type PreparedTarget } from './dispatch'
@@ -58,7 +58,12 @@ async function completeChat(
   const dispatched = await dispatch(
     targets,
     async (target, signal) => {
-      const request = target.adapter.chatRequest({ body, model: target.model, stream: false, credentials: target.credentials })
+      const request = target.adapter.chatRequest({
+        body,
+        model: target.model,
+        stream: false,
+        credentials: target.credentials,
+      })
       const response = await callUpstream(request, target, signal)
       return target.adapter.chatResponse(await response.json(), body.model)
     },
@@ -89,7 +94,12 @@ async function streamChat(
   const dispatched = await dispatch(
     targets,
     async (target, signal) => {
-      const request = target.adapter.chatRequest({ body, model: target.model, stream: true, credentials: target.credentials })
+      const request = target.adapter.chatRequest({
+        body,
+        model: target.model,
+        stream: true,
+        credentials: target.credentials,
+      })
       const response = await callUpstream(request, target, signal)
       if (!response.body) throw new TypeError('Upstream stream has no body')
       const rest = target.adapter.chatStream(response.body)[Symbol.asyncIterator]()

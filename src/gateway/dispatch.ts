@@ -6,10 +6,10 @@
  * when `run` resolves: for a stream that is the first chunk, so nothing after it is retried.
  */
 import { GatewayError } from '../errors'
+import type { Credentials, ProviderAdapter } from '../providers/types'
 import type { Target } from '../routing/catalog-schema'
 import { recordFailure, recordSuccess } from '../routing/circuit-breaker'
 import { targetKey } from '../routing/order-targets'
-import type { Credentials, ProviderAdapter } from '../providers/types'
 import { UpstreamFailure } from './upstream-failure'
 
 export type PreparedTarget = Target & { adapter: ProviderAdapter; credentials: Credentials }
@@ -63,7 +63,10 @@ export async function dispatch<T>(
       const controller = new AbortController()
       const onClientAbort = () => controller.abort(options.clientSignal?.reason)
       options.clientSignal?.addEventListener('abort', onClientAbort)
-      const firstByte = setTimeout(() => controller.abort(new Timeout('first byte')), target.firstByteTimeoutMs)
+      const firstByte = setTimeout(
+        () => controller.abort(new Timeout('first byte')),
+        target.firstByteTimeoutMs
+      )
       const total = setTimeout(() => controller.abort(new Timeout('total')), target.timeoutMs)
       const finish = () => {
         clearTimeout(total)
@@ -154,5 +157,8 @@ function exhausted(failure: UpstreamFailure | undefined, attempts: number): Gate
       headers,
     })
   }
-  return new GatewayError(502, `Upstream failed ${tries}.`, { type: 'upstream_error', code: 'upstream_unavailable' })
+  return new GatewayError(502, `Upstream failed ${tries}.`, {
+    type: 'upstream_error',
+    code: 'upstream_unavailable',
+  })
 }

@@ -10,7 +10,9 @@ import { GatewayError } from '../errors'
 export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   const type = c.req.header('content-type') ?? ''
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw new GatewayError(415, 'Content-Type must be application/json.', { code: 'unsupported_media_type' })
+    throw new GatewayError(415, 'Content-Type must be application/json.', {
+      code: 'unsupported_media_type',
+    })
   }
   const limit = c.var.config.maxBodyBytes
   const declared = Number(c.req.header('content-length'))
@@ -23,7 +25,10 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number
+): Promise<string> {
   if (!body) return ''
   const decoder = new TextDecoder()
   let size = 0
@@ -37,5 +42,7 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limit: numbe
 }
 
 function tooLarge(limit: number): GatewayError {
-  return new GatewayError(413, `Request body exceeds the limit of ${limit} bytes.`, { code: 'request_too_large' })
+  return new GatewayError(413, `Request body exceeds the limit of ${limit} bytes.`, {
+    code: 'request_too_large',
+  })
 }

@@ -6,10 +6,10 @@
  * and cancels the upstream when the client goes away.
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
-import { openAIUsage } from '../providers/usage'
-import type { StreamItem, Usage } from '../providers/types'
 import { encodeSSE } from '../lib/sse'
 import { estimateTokens } from '../lib/tokens'
+import type { StreamItem, Usage } from '../providers/types'
+import { openAIUsage } from '../providers/usage'
 import { StreamAccumulator } from './stream-accumulator'
 
 export type RelayOutcome = {
@@ -44,7 +44,12 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
     if (ended) return
     ended = true
     const estimated = usage === undefined
-    options.onEnd({ status, usage: usage ?? estimateUsage(answer, options.promptTokensEstimate), usageEstimated: estimated, answer })
+    options.onEnd({
+      status,
+      usage: usage ?? estimateUsage(answer, options.promptTokensEstimate),
+      usageEstimated: estimated,
+      answer,
+    })
   }
 
   return new ReadableStream<Uint8Array>(
@@ -55,7 +60,9 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
           pending = undefined
           if (item.done) {
             if (options.includeUsage && usage === undefined) {
-              controller.enqueue(encodeSSE(JSON.stringify(estimatedUsageChunk(answer, options.promptTokensEstimate))))
+              controller.enqueue(
+                encodeSSE(JSON.stringify(estimatedUsageChunk(answer, options.promptTokensEstimate)))
+              )
             }
             for (const event of options.trailer?.() ?? []) controller.enqueue(event)
             controller.enqueue(DONE)
@@ -70,7 +77,10 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
           }
           usage = item.value.usage
           // The gateway always asks upstreams for usage; the client sees it only if it asked too.
-          if (options.includeUsage) controller.enqueue(encodeSSE(item.value.raw ?? JSON.stringify(usageChunk(answer, usage))))
+          if (options.includeUsage)
+            controller.enqueue(
+              encodeSSE(item.value.raw ?? JSON.stringify(usageChunk(answer, usage)))
+            )
         } catch (error) {
           controller.enqueue(encodeSSE(JSON.stringify(streamError(error)), 'error'))
           controller.close()
@@ -104,11 +114,19 @@ function streamError(error: unknown) {
 }
 
 function usageChunk(answer: StreamAccumulator, usage: Usage): ChatCompletionChunk {
-  return { ...answer.identity(), object: 'chat.completion.chunk', choices: [], usage: openAIUsage(usage) }
+  return {
+    ...answer.identity(),
+    object: 'chat.completion.chunk',
+    choices: [],
+    usage: openAIUsage(usage),
+  }
 }
 
 function estimatedUsageChunk(answer: StreamAccumulator, promptTokens: number) {
-  return { ...usageChunk(answer, estimateUsage(answer, promptTokens)), x_gateway: { usage_estimated: true } }
+  return {
+    ...usageChunk(answer, estimateUsage(answer, promptTokens)),
+    x_gateway: { usage_estimated: true },
+  }
 }
 
 export function estimateUsage(answer: StreamAccumulator, promptTokens: number): Usage {

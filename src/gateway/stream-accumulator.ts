@@ -49,7 +49,10 @@ export class StreamAccumulator {
 
   /** Complete when every choice has a finish reason: a cut stream never counts as an answer. */
   isComplete(): boolean {
-    return this.choices.size > 0 && [...this.choices.values()].every((draft) => draft.finishReason !== null)
+    return (
+      this.choices.size > 0 &&
+      [...this.choices.values()].every((draft) => draft.finishReason !== null)
+    )
   }
 
   hasToolCalls(): boolean {
@@ -63,25 +66,28 @@ export class StreamAccumulator {
   toCompletion(): ChatCompletion {
     const choices = [...this.choices.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([index, draft]): ChatCompletion.Choice => ({
-        index,
-        message: {
-          role: 'assistant',
-          content: draft.content.length > 0 || draft.toolCalls.length === 0 ? draft.content : null,
-          refusal: null,
-          ...(draft.toolCalls.length > 0
-            ? {
-                tool_calls: draft.toolCalls.map((tool) => ({
-                  id: tool.id,
-                  type: 'function' as const,
-                  function: { name: tool.name, arguments: tool.arguments },
-                })),
-              }
-            : {}),
-        },
-        finish_reason: draft.finishReason ?? 'stop',
-        logprobs: null,
-      }))
+      .map(
+        ([index, draft]): ChatCompletion.Choice => ({
+          index,
+          message: {
+            role: 'assistant',
+            content:
+              draft.content.length > 0 || draft.toolCalls.length === 0 ? draft.content : null,
+            refusal: null,
+            ...(draft.toolCalls.length > 0
+              ? {
+                  tool_calls: draft.toolCalls.map((tool) => ({
+                    id: tool.id,
+                    type: 'function' as const,
+                    function: { name: tool.name, arguments: tool.arguments },
+                  })),
+                }
+              : {}),
+          },
+          finish_reason: draft.finishReason ?? 'stop',
+          logprobs: null,
+        })
+      )
     return {
       id: this.id,
       object: 'chat.completion',

@@ -2,8 +2,8 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { providerRegistry } from '../providers/registry'
-import type { CatalogModel } from '../routing/catalog-schema'
 import { modelCatalog } from '../routing/catalog'
+import type { CatalogModel } from '../routing/catalog-schema'
 import { orderTargets } from '../routing/order-targets'
 import { providerCredentials } from '../tenancy/credentials'
 import { allowsModel } from '../tenancy/scopes'
@@ -39,10 +39,14 @@ export async function prepareTargets(
   }
   if (prepared.length === 0) {
     // One answer for "no such model" and "not yours": scopes do not reveal what exists.
-    throw new GatewayError(404, `The model '${model}' does not exist or you do not have access to it.`, {
-      param: 'model',
-      code: 'model_not_found',
-    })
+    throw new GatewayError(
+      404,
+      `The model '${model}' does not exist or you do not have access to it.`,
+      {
+        param: 'model',
+        code: 'model_not_found',
+      }
+    )
   }
   return prepared
 }

@@ -2,7 +2,11 @@ import type { PreparedTarget } from './dispatch'
 import { retryAfterMs, UpstreamFailure } from './upstream-failure'
 
 /** Sends one attempt; a non-2xx answer becomes an `UpstreamFailure` carrying what it said. */
-export async function callUpstream(request: Request, target: PreparedTarget, signal: AbortSignal): Promise<Response> {
+export async function callUpstream(
+  request: Request,
+  target: PreparedTarget,
+  signal: AbortSignal
+): Promise<Response> {
   const response = await fetch(request, { signal })
   if (response.ok) return response
   const text = await response.text()

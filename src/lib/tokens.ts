@@ -14,7 +14,10 @@ export function estimateTokens(text: string): number {
 }
 
 export function estimateMessagesTokens(messages: ReadonlyArray<{ content?: unknown }>): number {
-  return messages.reduce((sum, message) => sum + TOKENS_PER_MESSAGE + estimateTokens(contentText(message.content)), 0)
+  return messages.reduce(
+    (sum, message) => sum + TOKENS_PER_MESSAGE + estimateTokens(contentText(message.content)),
+    0
+  )
 }
 
 /** The text of a message's content, whether a string or an array of parts. */
@@ -23,7 +26,9 @@ export function contentText(content: unknown): string {
   if (!Array.isArray(content)) return ''
   return content
     .map((part: unknown) =>
-      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : ''
+      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string'
+        ? part.text
+        : ''
     )
     .join('')
 }

@@ -25,6 +25,11 @@ export function errorEnvelopeDetail(status: number, bodyText: string): UpstreamE
   const json = safeJsonParse(bodyText)
   const error = isRecord(json) && isRecord(json.error) ? json.error : undefined
   const message = typeof error?.message === 'string' ? error.message : `Upstream returned ${status}`
-  const code = typeof error?.code === 'string' ? error.code : typeof error?.type === 'string' ? error.type : null
+  const code =
+    typeof error?.code === 'string'
+      ? error.code
+      : typeof error?.type === 'string'
+        ? error.type
+        : null
   return { message, code }
 }

@@ -76,7 +76,9 @@ function presetCredentials(name: string, preset: ProviderDefinition, config: Gat
     }
     case 'mock': {
       const baseUrl = config.providers.mock.baseUrl
-      return baseUrl ? { apiKey: undefined, baseUrl: `${baseUrl.replace(/\/+$/, '')}/v1` } : undefined
+      return baseUrl
+        ? { apiKey: undefined, baseUrl: `${baseUrl.replace(/\/+$/, '')}/v1` }
+        : undefined
     }
     default:
       return undefined

@@ -32,7 +32,10 @@ export interface ProviderAdapter {
   /** A key is required unless the provider runs without one (local servers, the mock). */
   readonly requiresApiKey: boolean
   chatRequest(call: ChatCall): Request
-  chatResponse(json: unknown, requestedModel: string): { completion: ChatCompletion; usage: Usage | undefined }
+  chatResponse(
+    json: unknown,
+    requestedModel: string
+  ): { completion: ChatCompletion; usage: Usage | undefined }
   chatStream(body: ReadableStream<Uint8Array>): AsyncIterable<StreamItem>
   embeddingsRequest(body: EmbeddingsRequest, model: string, credentials: Credentials): Request
   embeddingsResponse(json: unknown): CreateEmbeddingResponse

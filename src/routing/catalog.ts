@@ -13,7 +13,10 @@ export type Catalog = {
   resolve(name: string, kind: CatalogModel['kind']): CatalogModel | undefined
 }
 
-const DEFAULT_MODELS: Record<string, Array<{ name: string; kind?: CatalogModel['kind']; aliases?: string[] }>> = {
+const DEFAULT_MODELS: Record<
+  string,
+  Array<{ name: string; kind?: CatalogModel['kind']; aliases?: string[] }>
+> = {
   mock: [
     { name: 'mock-gpt', aliases: ['mock'] },
     { name: 'mock-embed', kind: 'embeddings' },

@@ -1,7 +1,8 @@
 import type { Target } from './catalog-schema'
 import { isOpen } from './circuit-breaker'
 
-export const targetKey = (target: Pick<Target, 'provider' | 'model'>) => `${target.provider}/${target.model}`
+export const targetKey = (target: Pick<Target, 'provider' | 'model'>) =>
+  `${target.provider}/${target.model}`
 
 /**
  * The order to try targets in: by priority, weighted-random within a priority, and targets whose
@@ -15,7 +16,10 @@ export function orderTargets(targets: Target[], random: () => number = Math.rand
       random
     )
   )
-  return [...ordered.filter((t) => !isOpen(targetKey(t))), ...ordered.filter((t) => isOpen(targetKey(t)))]
+  return [
+    ...ordered.filter((t) => !isOpen(targetKey(t))),
+    ...ordered.filter((t) => isOpen(targetKey(t))),
+  ]
 }
 
 function weightedShuffle(targets: Target[], random: () => number): Target[] {

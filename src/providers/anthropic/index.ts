@@ -12,7 +12,9 @@ import { anthropicStream } from './stream'
 export const ANTHROPIC_VERSION = '2023-06-01'
 
 function noEmbeddings(): never {
-  throw new GatewayError(400, 'Anthropic models do not serve embeddings.', { code: 'unsupported_operation' })
+  throw new GatewayError(400, 'Anthropic models do not serve embeddings.', {
+    code: 'unsupported_operation',
+  })
 }
 
 export const anthropic: ProviderAdapter = {
@@ -36,7 +38,10 @@ export const anthropic: ProviderAdapter = {
 }
 
 function anthropicHeaders(credentials: Credentials): Headers {
-  const headers = new Headers({ 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION })
+  const headers = new Headers({
+    'content-type': 'application/json',
+    'anthropic-version': ANTHROPIC_VERSION,
+  })
   if (credentials.apiKey) headers.set('x-api-key', credentials.apiKey)
   return headers
 }

@@ -3,9 +3,10 @@
  * OpenAI chat completions -> Anthropic Messages API: system prompts move to `system`, tool
  * results become user `tool_result` blocks, tool calls become `tool_use` blocks.
  */
-import type { ChatMessage, ChatRequest } from '../../openai/chat-request'
-import { isRecord, safeJsonParse } from '../../lib/json'
+
 import { GatewayError } from '../../errors'
+import { isRecord, safeJsonParse } from '../../lib/json'
+import type { ChatMessage, ChatRequest } from '../../openai/chat-request'
 
 type Block = Record<string, unknown>
 type AnthropicMessage = { role: 'user' | 'assistant'; content: Block[] }
@@ -13,7 +14,11 @@ type AnthropicMessage = { role: 'user' | 'assistant'; content: Block[] }
 /** Anthropic requires max_tokens; OpenAI does not. */
 export const DEFAULT_MAX_TOKENS = 4096
 
-export function toAnthropicBody(body: ChatRequest, model: string, stream: boolean): Record<string, unknown> {
+export function toAnthropicBody(
+  body: ChatRequest,
+  model: string,
+  stream: boolean
+): Record<string, unknown> {
   const system: string[] = []
   const messages: AnthropicMessage[] = []
   for (const message of body.messages) {
@@ -57,7 +62,9 @@ function toolChoice(body: ChatRequest): Record<string, unknown> | undefined {
   return { type: 'tool', name: choice.function.name, ...parallel }
 }
 
-function toAnthropicMessage(message: Exclude<ChatMessage, { role: 'system' | 'developer' }>): AnthropicMessage {
+function toAnthropicMessage(
+  message: Exclude<ChatMessage, { role: 'system' | 'developer' }>
+): AnthropicMessage {
   switch (message.role) {
     case 'user':
       return { role: 'user', content: contentBlocks(message.content) }
@@ -65,34 +72,60 @@ function toAnthropicMessage(message: Exclude<ChatMessage, { role: 'system' | 'de
       const content = message.content == null ? [] : contentBlocks(message.content)
       for (const call of message.tool_calls ?? []) {
         const input = safeJsonParse(call.function.arguments)
-        content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: isRecord(input) ? input : {} })
+        content.push({
+          type: 'tool_use',
+          id: call.id,
+          name: call.function.name,
+          input: isRecord(input) ? input : {},
+        })
       }
       return { role: 'assistant', content }
     }
     case 'tool':
       return {
         role: 'user',
-        content: [{ type: 'tool_result', tool_use_id: message.tool_call_id, content: textOf(message.content) }],
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: message.tool_call_id,
+            content: textOf(message.content),
+          },
+        ],
       }
     case 'function':
-      throw new GatewayError(400, 'Legacy function messages are not supported by Anthropic models; use tools.', {
-        param: 'messages',
-        code: 'unsupported_message',
-      })
+      throw new GatewayError(
+        400,
+        'Legacy function messages are not supported by Anthropic models; use tools.',
+        {
+          param: 'messages',
+          code: 'unsupported_message',
+        }
+      )
   }
 }
 
-function contentBlocks(content: string | ReadonlyArray<Record<string, unknown> & { type: string }>): Block[] {
+function contentBlocks(
+  content: string | ReadonlyArray<Record<string, unknown> & { type: string }>
+): Block[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }]
   return content.map((part): Block => {
-    if (part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text }
-    if (part.type === 'image_url' && isRecord(part.image_url) && typeof part.image_url.url === 'string') {
+    if (part.type === 'text' && typeof part.text === 'string')
+      return { type: 'text', text: part.text }
+    if (
+      part.type === 'image_url' &&
+      isRecord(part.image_url) &&
+      typeof part.image_url.url === 'string'
+    ) {
       return { type: 'image', source: imageSource(part.image_url.url) }
     }
-    throw new GatewayError(400, `Content part type '${part.type}' is not supported by Anthropic models.`, {
-      param: 'messages',
-      code: 'unsupported_content',
-    })
+    throw new GatewayError(
+      400,
+      `Content part type '${part.type}' is not supported by Anthropic models.`,
+      {
+        param: 'messages',
+        code: 'unsupported_content',
+      }
+    )
   })
 }
 

@@ -1,4 +1,7 @@
-import type { ChatCompletion, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions'
+import type {
+  ChatCompletion,
+  ChatCompletionMessageToolCall,
+} from 'openai/resources/chat/completions'
 import { isRecord, type JsonRecord } from '../../lib/json'
 import { UpstreamProtocolError } from '../errors'
 import type { Usage } from '../types'
@@ -31,7 +34,10 @@ export function anthropicUsage(usage: unknown): Usage | undefined {
   }
 }
 
-export function toChatCompletion(json: unknown): { completion: ChatCompletion; usage: Usage | undefined } {
+export function toChatCompletion(json: unknown): {
+  completion: ChatCompletion
+  usage: Usage | undefined
+} {
   if (!isRecord(json) || !Array.isArray(json.content)) {
     throw new UpstreamProtocolError('Upstream sent a message without content')
   }

@@ -12,7 +12,9 @@ import { anthropicUsage, finishReason } from './response'
 
 type Delta = ChatCompletionChunk.Choice.Delta
 
-export async function* anthropicStream(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamItem> {
+export async function* anthropicStream(
+  body: ReadableStream<Uint8Array>
+): AsyncGenerator<StreamItem> {
   let id = `chatcmpl-${crypto.randomUUID()}`
   let model = ''
   const created = Math.floor(Date.now() / 1000)
@@ -20,7 +22,10 @@ export async function* anthropicStream(body: ReadableStream<Uint8Array>): AsyncG
   // Anthropic numbers content blocks; OpenAI numbers tool calls only.
   const toolIndexByBlock = new Map<number, number>()
 
-  const chunk = (delta: Delta, finish: ChatCompletionChunk.Choice['finish_reason'] = null): StreamItem => ({
+  const chunk = (
+    delta: Delta,
+    finish: ChatCompletionChunk.Choice['finish_reason'] = null
+  ): StreamItem => ({
     kind: 'chunk',
     chunk: {
       id,
@@ -66,7 +71,9 @@ export async function* anthropicStream(body: ReadableStream<Uint8Array>): AsyncG
         if (delta.type === 'text_delta') yield chunk({ content: String(delta.text ?? '') })
         if (delta.type === 'input_json_delta') {
           const index = toolIndexByBlock.get(Number(json.index)) ?? 0
-          yield chunk({ tool_calls: [{ index, function: { arguments: String(delta.partial_json ?? '') } }] })
+          yield chunk({
+            tool_calls: [{ index, function: { arguments: String(delta.partial_json ?? '') } }],
+          })
         }
         break
       }

@@ -8,8 +8,8 @@ import type { CreateEmbeddingResponse } from 'openai/resources/embeddings'
 import { isRecord } from '../../lib/json'
 import { errorEnvelopeDetail, UpstreamProtocolError } from '../errors'
 import type { ChatCall, Credentials, ProviderAdapter } from '../types'
-import { openAIStream } from './stream'
 import { readUsage } from '../usage'
+import { openAIStream } from './stream'
 
 export type OpenAICompatibleSettings = {
   name: string

@@ -10,7 +10,9 @@ export const modelsRoutes = new Hono<AppEnv>().get('/models', (c) => {
   const registry = providerRegistry(config)
   const data = modelCatalog(config)
     .models.filter((model) =>
-      model.targets.some((target) => registry.has(target.provider) && allowsModel(tenant, apiKey, target))
+      model.targets.some(
+        (target) => registry.has(target.provider) && allowsModel(tenant, apiKey, target)
+      )
     )
     .map((model) => ({
       id: model.name,

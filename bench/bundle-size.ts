@@ -1,0 +1,36 @@
+/**
+ * The deployable bundle's size, raw and gzip, from the same `wrangler deploy --dry-run` that
+ * deploys. Prints one line per figure; `npm run bench` includes it in bench/results.md.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+
+export type BundleSize = { rawBytes: number; gzipBytes: number; file: string }
+
+export function measureBundle(): BundleSize {
+  const outdir = mkdtempSync(join(tmpdir(), 'gateway-bundle-'))
+  try {
+    execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    })
+    const file = readdirSync(outdir).find((name) => name.endsWith('.js'))
+    if (!file) throw new Error('wrangler produced no .js bundle')
+    const code = readFileSync(join(outdir, file))
+    return { rawBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, file }
+  } finally {
+    rmSync(outdir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const size = measureBundle()
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+  console.log(
+    `bundle ${size.file}: ${kib(size.rawBytes)} raw, ${kib(size.gzipBytes)} gzip (target <= 64 KiB gzip)`
+  )
+}

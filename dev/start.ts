@@ -1,0 +1,149 @@
+/**
+ * `npm start`: the whole gateway on this machine with one command and no accounts. Starts the
+ * local stack (redis-server, the Upstash stand-ins, the mock provider unless real provider keys
+ * are configured) and `wrangler dev` wired to it, seeds a development tenant and key, and prints
+ * a curl that works as printed. Ctrl-C stops every process it started.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { REDIS_INSTALL_HINT } from './redis-server.ts'
+import { seedDevelopmentTenant } from './seed.ts'
+import { type Stack, startStack } from './stack.ts'
+
+const DATA_DIR = '.dev-data'
+const port = Number(process.env.PORT ?? 8787)
+const realProviderConfigured = Boolean(
+  process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL || process.env.ANTHROPIC_API_KEY
+)
+
+mkdirSync(DATA_DIR, { recursive: true })
+const adminToken =
+  process.env.ADMIN_TOKEN ??
+  persistentSecret('admin-token', () => `adm-${randomBytes(24).toString('base64url')}`)
+const encryptionKey =
+  process.env.ENCRYPTION_KEY ??
+  persistentSecret('encryption-key', () => randomBytes(32).toString('base64'))
+
+let stack: Stack | undefined
+let wrangler: ChildProcess | undefined
+let stopping = false
+
+async function main(): Promise<void> {
+  try {
+    stack = await startStack({ dataDir: DATA_DIR, withMockProvider: !realProviderConfigured })
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    console.error(
+      message === REDIS_INSTALL_HINT ? message : `Could not start the local stack: ${message}`
+    )
+    process.exit(1)
+  }
+  const vars: Record<string, string | undefined> = {
+    ENVIRONMENT: 'development',
+    ALLOW_LOOPBACK_UPSTREAMS: 'true',
+    ADMIN_TOKEN: adminToken,
+    ENCRYPTION_KEY: encryptionKey,
+    UPSTASH_REDIS_REST_URL: stack.redis.url,
+    UPSTASH_REDIS_REST_TOKEN: stack.redis.token,
+    UPSTASH_VECTOR_REST_URL: stack.vector.url,
+    UPSTASH_VECTOR_REST_TOKEN: stack.vector.token,
+    MOCK_PROVIDER_URL: stack.mockProviderUrl,
+    OPENAI_API_KEY: process.env.OPENAI_API_KEY,
+    OPENAI_BASE_URL: process.env.OPENAI_BASE_URL,
+    ANTHROPIC_API_KEY: process.env.ANTHROPIC_API_KEY,
+    ANTHROPIC_BASE_URL: process.env.ANTHROPIC_BASE_URL,
+    MODEL_CATALOG: process.env.MODEL_CATALOG,
+    PROVIDERS: process.env.PROVIDERS,
+  }
+  const varArgs = Object.entries(vars).flatMap(([name, value]) =>
+    value ? ['--var', `${name}:${value}`] : []
+  )
+  wrangler = spawn(
+    'npx',
+    [
+      'wrangler',
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--show-interactive-dev-session=false',
+      ...varArgs,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    }
+  )
+  wrangler.stdout?.on('data', (data: Buffer) => {
+    if (process.env.VERBOSE) process.stdout.write(data)
+  })
+  wrangler.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`wrangler dev exited (${code}); stopping.`)
+      void stop(1)
+    }
+  })
+
+  const url = `http://127.0.0.1:${port}`
+  await waitForHealth(url)
+  const seeded = await seedDevelopmentTenant(url, adminToken, join(DATA_DIR, 'dev-key.json'))
+  const model = stack.mockProviderUrl ? 'mock-gpt' : 'gpt-4o-mini'
+  console.log(`
+Gateway ready at ${url}
+  admin token:      ${adminToken}
+  dev tenant:       ${seeded.tenantId}
+  dev API key:      ${seeded.apiKey}
+  upstream:         ${stack.mockProviderUrl ? `mock provider at ${stack.mockProviderUrl}` : 'configured providers'}
+
+Try it:
+  curl -N ${url}/v1/chat/completions \\
+    -H 'Authorization: Bearer ${seeded.apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"model":"${model}","stream":true,"messages":[{"role":"user","content":"Hello from the edge"}]}'
+
+Ctrl-C stops everything.`)
+}
+
+function persistentSecret(name: string, make: () => string): string {
+  const file = join(DATA_DIR, name)
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const value = make()
+  writeFileSync(file, value, { mode: 0o600 })
+  return value
+}
+
+async function waitForHealth(url: string): Promise<void> {
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/healthz`)
+      if (response.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`the gateway did not answer on ${url}/healthz within two minutes`)
+}
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return
+  stopping = true
+  if (wrangler && wrangler.exitCode === null) {
+    const exited = new Promise((resolve) => wrangler?.once('exit', resolve))
+    wrangler.kill('SIGTERM')
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
+    if (wrangler.exitCode === null) wrangler.kill('SIGKILL')
+  }
+  await stack?.close()
+  process.exit(code)
+}
+
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error)
+  void stop(1)
+})

@@ -28,7 +28,8 @@ export class StreamAccumulator {
       const delta = choice.delta ?? {}
       if (typeof delta.content === 'string') draft.content += delta.content
       for (const call of delta.tool_calls ?? []) {
-        const tool = (draft.toolCalls[call.index] ??= { id: '', name: '', arguments: '' })
+        const tool = draft.toolCalls[call.index] ?? { id: '', name: '', arguments: '' }
+        draft.toolCalls[call.index] = tool
         if (call.id) tool.id = call.id
         if (call.function?.name) tool.name += call.function.name
         if (call.function?.arguments) tool.arguments += call.function.arguments

@@ -10,18 +10,18 @@ export type RequestLogEntry = {
   method: string
   path: string
   /** The model name without its control suffix. */
-  model: string | undefined
+  model: string | null
   /** The model string exactly as sent, suffix included. */
-  requestedModel: string | undefined
-  tag: string | undefined
+  requestedModel: string | null
+  tag: string | null
   stream: boolean
-  /** The parsed JSON body (undefined when it did not parse or was larger than the log keeps). */
+  /** The parsed JSON body (null when it did not parse or was larger than the log keeps). */
   body: unknown
   headerNames: string[]
   hasAuthorization: boolean
   hasApiKey: boolean
   /** HTTP status sent, once headers went out. */
-  status: number | undefined
+  status: number | null
   /** The client went away before the response finished. */
   disconnected: boolean
   /** The response was sent in full. */
@@ -49,15 +49,15 @@ export class RequestLog {
       time: new Date().toISOString(),
       method,
       path,
-      model: undefined,
-      requestedModel: undefined,
-      tag: undefined,
+      model: null,
+      requestedModel: null,
+      tag: null,
       stream: false,
-      body: undefined,
+      body: null,
       headerNames: Object.keys(headers),
       hasAuthorization: headers.authorization !== undefined,
       hasApiKey: headers['x-api-key'] !== undefined,
-      status: undefined,
+      status: null,
       disconnected: false,
       completed: false,
       cut: false,
@@ -94,5 +94,5 @@ export class RequestLog {
 }
 
 export function loggableBody(body: unknown, bytes: number): unknown {
-  return bytes <= MAX_LOGGED_BODY_BYTES ? body : undefined
+  return bytes <= MAX_LOGGED_BODY_BYTES ? body : null
 }

@@ -122,7 +122,7 @@ export async function startMockProvider(
     if (!parsed.ok) return fail(400, `Invalid mock control: ${parsed.error}`, 'model')
     const { controls, model } = parsed
     entry.model = model
-    entry.tag = controls.tag
+    entry.tag = controls.tag ?? null
 
     const reply = endpoint.handle({ body, model, controls, requestId: requestId() })
     if (reply.kind === 'json' && reply.status !== 200) {

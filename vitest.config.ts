@@ -20,6 +20,11 @@ export default defineConfig({
           UPSTASH_VECTOR_REST_URL: inject('vectorRestUrl'),
           UPSTASH_VECTOR_REST_TOKEN: inject('vectorRestToken'),
           MOCK_PROVIDER_URL: inject('mockProviderUrl'),
+          // The real adapters, pointed at the mock provider's OpenAI and Anthropic dialects.
+          OPENAI_BASE_URL: `${inject('mockProviderUrl')}/v1`,
+          OPENAI_API_KEY: 'test-openai-key',
+          ANTHROPIC_BASE_URL: inject('mockProviderUrl'),
+          ANTHROPIC_API_KEY: 'test-anthropic-key',
         },
       },
     })),

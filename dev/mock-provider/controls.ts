@@ -34,91 +34,24 @@ const MAX_MS = 600_000
 const MAX_COUNT = 1_000_000
 
 type Spec =
-  | { kind: 'flag'; set: (controls: Controls, on: boolean) => void }
-  | { kind: 'label'; set: (controls: Controls, label: string) => void }
-  | { kind: 'integer'; min: number; max: number; set: (controls: Controls, value: number) => void }
+  | { kind: 'integer'; field: IntegerField; min: number; max: number }
+  | { kind: 'flag'; field: 'hang' | 'nousage' | 'echo' }
+  | { kind: 'label'; field: 'tag' }
+type IntegerField = 'ttft' | 'delay' | 'tokens' | 'status' | 'retryAfter' | 'fail' | 'cut'
 
+/** Control names as written in headers and suffixes, and what each accepts. */
 const SPECS: Record<string, Spec> = {
-  ttft: {
-    kind: 'integer',
-    min: 0,
-    max: MAX_MS,
-    set: (c, v) => {
-      c.ttft = v
-    },
-  },
-  delay: {
-    kind: 'integer',
-    min: 0,
-    max: MAX_MS,
-    set: (c, v) => {
-      c.delay = v
-    },
-  },
-  tokens: {
-    kind: 'integer',
-    min: 0,
-    max: MAX_COUNT,
-    set: (c, v) => {
-      c.tokens = v
-    },
-  },
-  status: {
-    kind: 'integer',
-    min: 400,
-    max: 599,
-    set: (c, v) => {
-      c.status = v
-    },
-  },
-  retry_after: {
-    kind: 'integer',
-    min: 0,
-    max: 86_400,
-    set: (c, v) => {
-      c.retryAfter = v
-    },
-  },
-  fail: {
-    kind: 'integer',
-    min: 1,
-    max: MAX_COUNT,
-    set: (c, v) => {
-      c.fail = v
-    },
-  },
-  cut: {
-    kind: 'integer',
-    min: 0,
-    max: MAX_COUNT,
-    set: (c, v) => {
-      c.cut = v
-    },
-  },
-  hang: {
-    kind: 'flag',
-    set: (c, on) => {
-      c.hang = on
-    },
-  },
-  nousage: {
-    kind: 'flag',
-    set: (c, on) => {
-      c.nousage = on
-    },
-  },
-  echo: {
-    kind: 'flag',
-    set: (c, on) => {
-      c.echo = on
-    },
-  },
-  tag: {
-    kind: 'label',
-    set: (c, label) => {
-      c.tag = label
-    },
-  },
+  ttft: { kind: 'integer', field: 'ttft', min: 0, max: MAX_MS },
+  delay: { kind: 'integer', field: 'delay', min: 0, max: MAX_MS },
+  tokens: { kind: 'integer', field: 'tokens', min: 0, max: MAX_COUNT },
+  status: { kind: 'integer', field: 'status', min: 400, max: 599 },
+  retry_after: { kind: 'integer', field: 'retryAfter', min: 0, max: 86_400 },
+  fail: { kind: 'integer', field: 'fail', min: 1, max: MAX_COUNT },
+  cut: { kind: 'integer', field: 'cut', min: 0, max: MAX_COUNT },
+  hang: { kind: 'flag', field: 'hang' },
+  nousage: { kind: 'flag', field: 'nousage' },
+  echo: { kind: 'flag', field: 'echo' },
+  tag: { kind: 'label', field: 'tag' },
 }
 
 const HEADER_PREFIX = 'x-mock-'
@@ -169,16 +102,16 @@ function apply(controls: Controls, key: string, raw: string): string | undefined
   if (spec.kind === 'flag') {
     const on = parseFlag(raw)
     if (on === undefined) return `"${key}" is a flag: leave the value out or use true/false/1/0`
-    spec.set(controls, on)
+    controls[spec.field] = on
   } else if (spec.kind === 'label') {
     if (raw === '' || raw.length > 200) return `"${key}" must be 1 to 200 characters`
-    spec.set(controls, raw)
+    controls[spec.field] = raw
   } else {
     const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN
     if (!(value >= spec.min && value <= spec.max)) {
       return `"${key}" must be an integer from ${spec.min} to ${spec.max}`
     }
-    spec.set(controls, value)
+    controls[spec.field] = value
   }
   return undefined
 }

@@ -141,6 +141,32 @@ describe('mock provider controls', () => {
     expect(entry).toMatchObject({ disconnected: true, completed: false, status: 200 })
   })
 
+  it('paces non-streamed answers by delay per token, and cut drops the connection', async () => {
+    const started = Date.now()
+    const paced = await post('/v1/chat/completions', chatBody('m:delay=25,tokens=10'))
+    expect(paced.status).toBe(200)
+    await paced.body?.cancel()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(240)
+    const tag = uniqueTag()
+    await expect(post('/v1/chat/completions', chatBody(`m:cut=0,tag=${tag}`))).rejects.toThrow()
+    expect(await waitForLogged(tag, () => true)).toMatchObject({ cut: true, status: null })
+  })
+
+  it('reads every control from x-mock-* headers, the suffix winning', async () => {
+    const response = await post('/v1/chat/completions', chatBody('m:status=503'), {
+      'x-mock-status': '429',
+      'x-mock-retry-after': '9',
+    })
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('9')
+    await response.body?.cancel()
+    const bad = await post('/v1/chat/completions', chatBody('m'), { 'x-mock-nousage': 'maybe' })
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({
+      error: { message: expect.stringContaining('x-mock-nousage') },
+    })
+  })
+
   it('nousage never sends usage, even when asked', async () => {
     const { frames } = await streamChat('m:nousage,tokens=3')
     expect(frames.at(-1)?.data).toBe('[DONE]')

@@ -4,13 +4,14 @@ import { freshNamespace, testIndex, testIndexUrl } from './upstash-vector-helper
 const { url, token, readonlyToken } = testIndexUrl('test-cosine')
 
 /** Hand-built requests for what the SDK never sends; every body is consumed. */
-async function call(path: string, body: string, auth = token) {
+async function call(path: string, request: string, auth = token) {
   const response = await fetch(`${url}/${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-    body,
+    body: request,
   })
-  return { status: response.status, body: await response.json() }
+  const body: { result?: unknown; error?: string; status?: number } = await response.json()
+  return { status: response.status, body }
 }
 
 async function stillServes(): Promise<void> {
@@ -19,6 +20,22 @@ async function stillServes(): Promise<void> {
     body: { result: { dimension: 3 } },
   })
 }
+
+describe('Vector stand-in requests the SDK types do not allow', () => {
+  it('stores data sent next to a vector on /upsert without embedding it', async () => {
+    const namespace = freshNamespace('raw-data')
+    const upsert = JSON.stringify([{ id: 'd', vector: [0, 1, 0], data: 'kept as text' }])
+    expect(await call(`upsert/${namespace}`, upsert)).toEqual({
+      status: 200,
+      body: { result: 'Success' },
+    })
+    const fetched = await call(
+      `fetch/${namespace}`,
+      JSON.stringify({ ids: ['d'], includeData: true })
+    )
+    expect(fetched.body).toEqual({ result: [{ id: 'd', data: 'kept as text' }] })
+  })
+})
 
 describe('Vector stand-in error handling', () => {
   it('answers malformed JSON with 400 and a JSON error', async () => {

@@ -12,7 +12,7 @@ export function testIndex(name: string, token: 'write' | 'readonly' = 'write'): 
   })
 }
 
-export function testIndexUrl(name: string): { url: string; token: string } {
+export function testIndexUrl(name: string) {
   const entry = inject('vectorTestIndexes')[name]
   if (!entry) throw new Error(`the test stack serves no vector index named ${name}`)
   return entry

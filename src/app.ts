@@ -8,7 +8,9 @@ import type { AppEnv } from './env'
 import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
+import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
+import { usageRoutes } from './routes/v1/usage'
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -16,6 +18,8 @@ export function createApp(): Hono<AppEnv> {
   // Liveness answers before configuration is read: it must not depend on secrets being right.
   app.route('/', healthRoutes)
   app.use('*', gatewayConfig())
+  app.route('/admin', adminRoutes)
+  app.route('/v1/usage', usageRoutes)
   app.onError(errorHandler())
   app.notFound(notFoundHandler())
   return app

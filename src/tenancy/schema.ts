@@ -74,28 +74,33 @@ export const TenantConfigSchema = z.object({
 
 export type TenantConfig = z.infer<typeof TenantConfigSchema>
 
-export const TenantConfigInputSchema = z.object({
+/** Strict on input: a misspelt setting is an error, not silently dropped. */
+export const TenantSettingsInputSchema = z.strictObject(tenantConfigFields)
+
+/** Provider entries in a request; `null` (in a PATCH) removes one. */
+export const ProvidersInputSchema = z.record(
+  z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a provider name')),
+  z.nullable(ProviderInputSchema)
+)
+
+export const TenantConfigInputSchema = z.strictObject({
   ...tenantConfigFields,
-  providers: z.optional(z.record(z.string().check(z.minLength(1)), ProviderInputSchema)),
+  providers: z.optional(ProvidersInputSchema),
 })
 
-export const CreateTenantSchema = z.object({
+export const CreateTenantSchema = z.strictObject({
   name,
   config: z._default(TenantConfigInputSchema, {}),
 })
 
 /** PATCH: top-level config fields replace; `null` removes one; providers merge by name. */
-export const UpdateTenantSchema = z.object({
+export const UpdateTenantSchema = z.strictObject({
   name: z.optional(name),
-  config: z.optional(
-    z.record(
-      z.string(),
-      z.unknown() // checked field by field against TenantConfigInputSchema after merging
-    )
-  ),
+  // Checked against TenantSettingsInputSchema once merged with the stored config.
+  config: z.optional(z.record(z.string(), z.unknown())),
 })
 
-export const KeyScopesSchema = z.object({
+export const KeyScopesSchema = z.strictObject({
   models: z.optional(modelPatterns),
   /** Request paths or globs ('/v1/chat/completions', '/v1/*'). */
   endpoints: z.optional(
@@ -103,7 +108,7 @@ export const KeyScopesSchema = z.object({
   ),
 })
 
-export const CreateKeySchema = z.object({
+export const CreateKeySchema = z.strictObject({
   name: z._default(name, 'default'),
   scopes: z._default(KeyScopesSchema, {}),
   /** ISO timestamp after which the key stops working. */
@@ -112,7 +117,7 @@ export const CreateKeySchema = z.object({
   budget: z.optional(BudgetSchema),
 })
 
-export const RotateKeySchema = z.object({
+export const RotateKeySchema = z.strictObject({
   /** How long the old secret keeps working (seconds, up to 7 days). */
   grace_seconds: z._default(z.int().check(z.minimum(0), z.maximum(604_800)), 3600),
 })

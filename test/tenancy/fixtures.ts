@@ -1,0 +1,74 @@
+/** Admin-API helpers shared by the tenancy, limits, metering and admin route tests. */
+import { exports } from 'cloudflare:workers'
+
+export const BASE = 'http://gateway.test'
+/** vitest.config.ts's ADMIN_TOKEN binding (importing the config would pull Node code into workerd). */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789'
+
+export type Json = Record<string, unknown>
+
+export function gateway(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(`${BASE}${path}`, init)
+}
+
+export async function admin(path: string, method = 'GET', body?: unknown): Promise<Response> {
+  return gateway(path, {
+    method,
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+}
+
+/** Calls the admin API and insists on the expected status; returns the JSON body. */
+export async function adminJson(
+  path: string,
+  method = 'GET',
+  body?: unknown,
+  status = 200
+): Promise<Json> {
+  const response = await admin(path, method, body)
+  const json: Json = await response.json()
+  if (response.status !== status) {
+    throw new Error(
+      `${method} ${path}: expected ${status}, got ${response.status} ${JSON.stringify(json)}`
+    )
+  }
+  return json
+}
+
+export async function createTenant(config: Json = {}, name = 'test tenant'): Promise<string> {
+  const tenant = await adminJson('/admin/tenants', 'POST', { name, config }, 201)
+  return String(tenant.id)
+}
+
+export async function createKey(
+  tenantId: string,
+  body: Json = {}
+): Promise<{ id: string; secret: string }> {
+  const key = await adminJson(`/admin/tenants/${tenantId}/keys`, 'POST', body, 201)
+  return { id: String(key.id), secret: String(key.secret) }
+}
+
+export async function tenantWithKey(config: Json = {}, keyBody: Json = {}) {
+  const tenantId = await createTenant(config)
+  const key = await createKey(tenantId, keyBody)
+  return { tenantId, keyId: key.id, secret: key.secret }
+}
+
+export function withKey(secret: string, init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { ...init.headers, authorization: `Bearer ${secret}` } }
+}
+
+/** The status and error envelope of a response, body consumed. */
+export async function failure(
+  response: Response
+): Promise<{ status: number; type: unknown; code: unknown; param: unknown }> {
+  const json: { error?: { type?: unknown; code?: unknown; param?: unknown } } =
+    await response.json()
+  return {
+    status: response.status,
+    type: json.error?.type,
+    code: json.error?.code,
+    param: json.error?.param,
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * `npm run upstash-local`: a private redis-server, the Upstash Redis REST stand-in and the Vector
+ * REST stand-in, with the environment variables to paste into `.dev.vars`. Ctrl-C stops all three.
+ *
+ *   --redis-port <n>     Redis REST port (env UPSTASH_LOCAL_REDIS_PORT, default 8079)
+ *   --vector-port <n>    Vector REST port (env UPSTASH_LOCAL_VECTOR_PORT, default 8078)
+ *   --host <addr>        bind address (default 127.0.0.1)
+ *   --index <spec>       name:TYPE:dimension:SIMILARITY[:embeddingModel[:sparseModel]], repeatable
+ *                        (default: the gateway's hybrid index)
+ *   --data-dir <path>    keep Redis and Vector data here across restarts (env UPSTASH_LOCAL_DATA_DIR)
+ *   --redis-token <t>, --vector-token <t>   fixed tokens instead of random ones
+ */
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { spawnRedisServer } from './redis-server.ts'
+import { GATEWAY_INDEX } from './stack.ts'
+import { startRedisRest } from './upstash-redis/server.ts'
+import { startVectorRest, type VectorIndexSettings } from './upstash-vector/server.ts'
+
+const { values } = parseArgs({
+  options: {
+    'redis-port': { type: 'string', default: process.env.UPSTASH_LOCAL_REDIS_PORT ?? '8079' },
+    'vector-port': { type: 'string', default: process.env.UPSTASH_LOCAL_VECTOR_PORT ?? '8078' },
+    host: { type: 'string', default: '127.0.0.1' },
+    index: { type: 'string', multiple: true },
+    'data-dir': { type: 'string', default: process.env.UPSTASH_LOCAL_DATA_DIR },
+    'redis-token': { type: 'string' },
+    'vector-token': { type: 'string' },
+  },
+})
+
+const TYPES = ['DENSE', 'SPARSE', 'HYBRID'] as const
+const SIMILARITIES = ['COSINE', 'EUCLIDEAN', 'DOT_PRODUCT'] as const
+
+function parseIndex(spec: string): VectorIndexSettings {
+  const [name = '', type = '', dimension = '', similarity = '', embeddingModel, sparseModel] =
+    spec.split(':')
+  const indexType = TYPES.find((candidate) => candidate === type.toUpperCase())
+  const indexSimilarity = SIMILARITIES.find((candidate) => candidate === similarity.toUpperCase())
+  if (!name || !indexType || !indexSimilarity || !/^\d+$/.test(dimension)) {
+    throw new Error(
+      `--index ${spec}: expected name:TYPE:dimension:SIMILARITY[:embeddingModel[:sparseModel]], TYPE one of ${TYPES.join('/')}, SIMILARITY one of ${SIMILARITIES.join('/')}`
+    )
+  }
+  return {
+    name,
+    type: indexType,
+    dimension: Number(dimension),
+    similarity: indexSimilarity,
+    ...(embeddingModel && { embeddingModel }),
+    ...(sparseModel && { sparseModel }),
+  }
+}
+
+function port(flag: 'redis-port' | 'vector-port'): number {
+  const value = Number(values[flag])
+  if (!Number.isInteger(value) || value < 0 || value > 65535)
+    throw new Error(`--${flag} must be a port number`)
+  return value
+}
+
+const token = () => randomBytes(24).toString('base64url')
+
+async function main(): Promise<void> {
+  const indexes = (values.index ?? []).map(parseIndex)
+  if (indexes.length === 0) indexes.push(GATEWAY_INDEX)
+  const dataDir = values['data-dir']
+  const closers: Array<() => Promise<void>> = []
+  const stop = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {})
+  }
+  process.once('SIGINT', () => stop().then(() => process.exit(0)))
+  process.once('SIGTERM', () => stop().then(() => process.exit(0)))
+  try {
+    const redisServer = await spawnRedisServer({ dataDir })
+    closers.push(redisServer.close)
+    const redisToken = values['redis-token'] ?? token()
+    const redisReadonlyToken = token()
+    const redis = await startRedisRest({
+      redisPort: redisServer.port,
+      port: port('redis-port'),
+      host: values.host,
+      token: redisToken,
+      readonlyToken: redisReadonlyToken,
+    })
+    closers.push(redis.close)
+    const withTokens = indexes.map((index) => ({
+      ...index,
+      token: values['vector-token'] ?? token(),
+    }))
+    const vector = await startVectorRest({
+      port: port('vector-port'),
+      host: values.host,
+      indexes: withTokens,
+      persistPath: dataDir ? join(dataDir, 'vector.json') : undefined,
+    })
+    closers.push(vector.close)
+
+    const lines = [
+      `UPSTASH_REDIS_REST_URL=${redis.url}`,
+      `UPSTASH_REDIS_REST_TOKEN=${redisToken}`,
+      `# read-only Redis token: ${redisReadonlyToken}`,
+    ]
+    for (const index of withTokens) {
+      // A comment line of its own: .dev.vars would read an inline comment as part of the value.
+      if (withTokens.length > 1) lines.push(`# index ${index.name} (${index.type})`)
+      lines.push(`UPSTASH_VECTOR_REST_URL=${vector.urlFor(index.name)}`)
+      lines.push(`UPSTASH_VECTOR_REST_TOKEN=${index.token}`)
+    }
+    console.log(`Upstash stand-ins are running (Ctrl-C stops them):\n\n${lines.join('\n')}\n`)
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+})

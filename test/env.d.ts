@@ -1,0 +1,12 @@
+/** The Worker's bindings and main module, so `env` and `exports` from cloudflare:workers are typed in tests. */
+import type { Bindings } from '../src/env'
+import type * as MainModule from '../src/index'
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends Bindings {}
+    interface GlobalProps {
+      mainModule: typeof MainModule
+    }
+  }
+}

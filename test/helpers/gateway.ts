@@ -1,0 +1,95 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import OpenAI from 'openai'
+import { inject } from 'vitest'
+import type { Bindings } from '../../src/env'
+import worker from '../../src/index'
+
+export const ADMIN_HEADERS = {
+  authorization: `Bearer ${env.ADMIN_TOKEN}`,
+  'content-type': 'application/json',
+}
+
+export type TestTenant = { tenantId: string; apiKey: string }
+
+/** A fresh tenant with one key, created through the admin API like any real one. */
+export async function createTenant(
+  config: Record<string, unknown> = {},
+  keyOptions: Record<string, unknown> = {}
+): Promise<TestTenant> {
+  const name = `test-${crypto.randomUUID().slice(0, 8)}`
+  const tenant = await adminPost('/admin/tenants', { name, config })
+  const key = await adminPost(`/admin/tenants/${String(tenant.id)}/keys`, {
+    name: 'test',
+    ...keyOptions,
+  })
+  return { tenantId: String(tenant.id), apiKey: String(key.secret) }
+}
+
+async function adminPost(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await exports.default.fetch(`http://gateway${path}`, {
+    method: 'POST',
+    headers: ADMIN_HEADERS,
+    body: JSON.stringify(body),
+  })
+  const json = (await response.json()) as Record<string, unknown>
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`)
+  return json
+}
+
+/** The official OpenAI client, talking to the Worker in workerd. */
+export function openAIClient(apiKey: string, fetcher: typeof fetch = gatewayFetch): OpenAI {
+  return new OpenAI({ apiKey, baseURL: 'http://gateway/v1', fetch: fetcher, maxRetries: 0 })
+}
+
+export const gatewayFetch: typeof fetch = (input, init) =>
+  exports.default.fetch(new Request(input, init))
+
+/**
+ * The Worker with extra or changed bindings (a model catalog, a provider setting), run the way
+ * the runtime runs it, background work included.
+ */
+export function gatewayWith(overrides: Partial<Bindings>): typeof fetch {
+  const bindings = { ...(env as Bindings), ...overrides }
+  return async (input, init) => {
+    const ctx = createExecutionContext()
+    const response = await worker.fetch(new Request(input, init), bindings, ctx)
+    void waitOnExecutionContext(ctx)
+    return response
+  }
+}
+
+export function chatRequest(
+  apiKey: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {}
+): RequestInit {
+  return {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  }
+}
+
+export type MockRequest = {
+  model: string | null
+  requestedModel: string | null
+  stream: boolean
+  body: unknown
+  disconnected: boolean
+  completed: boolean
+  status: number | null
+  hasAuthorization: boolean
+  hasApiKey: boolean
+  path: string
+}
+
+/** Requests the mock provider logged for a tag: what really went upstream. */
+export async function mockRequests(tag: string): Promise<MockRequest[]> {
+  const response = await fetch(
+    `${inject('mockProviderUrl')}/_mock/requests?tag=${encodeURIComponent(tag)}`
+  )
+  return ((await response.json()) as { requests: MockRequest[] }).requests
+}
+
+export const uniqueTag = () => `t${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`

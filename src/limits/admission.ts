@@ -64,22 +64,25 @@ export async function admitRequest(
   c: Context<AppEnv>,
   request: AdmissionRequest
 ): Promise<Admission> {
-  const checks = admissionChecks(c, request)
-  const results = await Promise.allSettled(checks.map((check) => check()))
   const holds: Hold[] = []
-  const denials: Denial[] = []
   const failures: unknown[] = []
-  for (const result of results) {
-    if (result.status === 'rejected') failures.push(result.reason)
-    else if ('hold' in result.value) holds.push(result.value.hold)
-    else denials.push(result.value.denial)
+  let denial: Denial | undefined
+  for (const stage of admissionStages(c, request)) {
+    const results = await Promise.allSettled(stage.map((check) => check()))
+    const denials: Denial[] = []
+    for (const result of results) {
+      if (result.status === 'rejected') failures.push(result.reason)
+      else if ('hold' in result.value) holds.push(result.value.hold)
+      else denials.push(result.value.denial)
+    }
+    denial = denials.find((d) => d.type === 'rate_limit_exceeded') ?? denials[0]
+    if (denial || (failures.length > 0 && failMode(c) === 'closed')) break
   }
   const now = Date.now()
   const rollback = () => waitFor(c, Promise.all(holds.map((hold) => hold.rollback())), 'rollback')
-
   if (failures.length > 0) {
     failures.forEach(logFailure(c, 'admission'))
-    if ((c.var.tenant.config.fail_mode ?? 'closed') === 'closed') {
+    if (failMode(c) === 'closed') {
       rollback()
       throw new GatewayError(503, 'Rate limits cannot be checked right now; retry shortly.', {
         code: 'limits_unavailable',
@@ -87,7 +90,6 @@ export async function admitRequest(
       })
     }
   }
-  const denial = denials.find((d) => d.type === 'rate_limit_exceeded') ?? denials[0]
   if (denial) {
     rollback()
     throw deny(denial, holds, now)
@@ -97,35 +99,45 @@ export async function admitRequest(
   return { headers, settle: settler(c, holds) }
 }
 
-function admissionChecks(
+function failMode(c: Context<AppEnv>): 'open' | 'closed' {
+  return c.var.tenant.config.fail_mode ?? 'closed'
+}
+
+/**
+ * The key's own limit first, then every tenant-wide check at once. A request its key refuses
+ * never touches the tenant's counters, so one busy key cannot make the tenant's limits refuse
+ * requests from its other keys, even transiently.
+ */
+function admissionStages(
   c: Context<AppEnv>,
   request: AdmissionRequest
-): Array<() => Promise<Outcome>> {
+): Array<Array<() => Promise<Outcome>>> {
   const { tenant, apiKey } = c.var
   const limits = tenant.config.limits ?? {}
-  const checks: Array<() => Promise<Outcome>> = []
+  const keyChecks: Array<() => Promise<Outcome>> = []
   const keyRpm = apiKey.requestsPerMinute ?? limits.key_requests_per_minute
   if (keyRpm) {
-    checks.push(() => requestLimit(c, `key:${apiKey.id}`, keyRpm, 'this API key'))
+    keyChecks.push(() => requestLimit(c, `key:${apiKey.id}`, keyRpm, 'this API key'))
   }
+  const tenantChecks: Array<() => Promise<Outcome>> = []
   const tenantRpm = limits.requests_per_minute
-  if (tenantRpm) checks.push(() => requestLimit(c, 'rpm', tenantRpm, 'this tenant'))
+  if (tenantRpm) tenantChecks.push(() => requestLimit(c, 'rpm', tenantRpm, 'this tenant'))
   const reservedTokens =
     request.promptTokens +
     (request.maxOutputTokens ??
       tenant.config.default_max_output_tokens ??
       DEFAULT_MAX_OUTPUT_TOKENS)
   const tenantTpm = limits.tokens_per_minute
-  if (tenantTpm) checks.push(() => tokenLimit(c, tenantTpm, reservedTokens))
+  if (tenantTpm) tenantChecks.push(() => tokenLimit(c, tenantTpm, reservedTokens))
   const maxConcurrent = limits.max_concurrent
-  if (maxConcurrent) checks.push(() => concurrencyLimit(c, maxConcurrent))
+  if (maxConcurrent) tenantChecks.push(() => concurrencyLimit(c, maxConcurrent))
   const estimatedCost = costMicroUsd(priceFor(tenant, request.model), {
     promptTokens: request.promptTokens,
     completionTokens: reservedTokens - request.promptTokens,
     cachedTokens: 0,
   })
-  checks.push(() => budget(c, Math.ceil(estimatedCost)))
-  return checks
+  tenantChecks.push(() => budget(c, Math.ceil(estimatedCost)))
+  return [keyChecks, tenantChecks].filter((stage) => stage.length > 0)
 }
 
 async function requestLimit(

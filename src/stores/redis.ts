@@ -8,7 +8,7 @@ import { Redis } from '@upstash/redis/cloudflare'
 import type { GatewayConfig } from '../config'
 
 /** Upper bound for one Redis command, retries included. */
-export const REDIS_TIMEOUT_MS = 1000
+export const REDIS_TIMEOUT_MS = 2000
 
 const clients = new Map<string, Redis>()
 

@@ -72,3 +72,47 @@ export async function failure(
     param: json.error?.param,
   }
 }
+
+export type ChatBody = { model: string; max_tokens?: number; stream?: boolean; content?: string }
+
+/** A chat completion through the gateway; the mock provider answers `mock/<anything>`. */
+export function chat(
+  secret: string,
+  body: ChatBody,
+  headers: Record<string, string> = {}
+): Promise<Response> {
+  const { content = 'Say something short.', ...rest } = body
+  return gateway('/v1/chat/completions', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({
+      ...rest,
+      messages: [{ role: 'user', content }],
+      ...(rest.stream ? { stream_options: { include_usage: true } } : {}),
+    }),
+  })
+}
+
+export type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+
+/** The usage a response reported: the JSON body's, or a stream's final usage chunk. */
+export async function reportedUsage(response: Response): Promise<Usage> {
+  const text = await response.text()
+  if (!response.headers.get('content-type')?.includes('text/event-stream')) {
+    return (JSON.parse(text) as { usage: Usage }).usage
+  }
+  const chunks = text
+    .split('\n\n')
+    .map((frame) => frame.replace(/^data: /, ''))
+    .filter((data) => data.startsWith('{'))
+    .map((data) => JSON.parse(data) as { usage?: Usage | null })
+  const usage = chunks.findLast((chunk) => chunk.usage)?.usage
+  if (!usage) throw new Error('the stream reported no usage')
+  return usage
+}
+
+/** Limits count fixed one-minute windows: start a burst well inside one, not at its edge. */
+export async function awayFromWindowEdge(marginMs = 10_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000)
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50))
+}

@@ -56,31 +56,35 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
     {
       async pull(controller) {
         try {
-          const item = pending ?? (await options.rest.next())
-          pending = undefined
-          if (item.done) {
-            if (options.includeUsage && usage === undefined) {
-              controller.enqueue(
-                encodeSSE(JSON.stringify(estimatedUsageChunk(answer, options.promptTokensEstimate)))
-              )
+          // Each pull must enqueue something or end the stream: a pull that only swallowed a
+          // usage item would leave the client's read waiting.
+          for (;;) {
+            const item = pending ?? (await options.rest.next())
+            pending = undefined
+            if (item.done) {
+              if (options.includeUsage && usage === undefined) {
+                const estimate = estimatedUsageChunk(answer, options.promptTokensEstimate)
+                controller.enqueue(encodeSSE(JSON.stringify(estimate)))
+              }
+              for (const event of options.trailer?.() ?? []) controller.enqueue(event)
+              controller.enqueue(DONE)
+              controller.close()
+              end('finished')
+              return
             }
-            for (const event of options.trailer?.() ?? []) controller.enqueue(event)
-            controller.enqueue(DONE)
-            controller.close()
-            end('finished')
-            return
+            if (item.value.kind === 'chunk') {
+              answer.add(item.value.chunk)
+              controller.enqueue(encodeSSE(item.value.raw ?? JSON.stringify(item.value.chunk)))
+              return
+            }
+            usage = item.value.usage
+            // The gateway always asks upstreams for usage; the client sees it only if it asked.
+            if (options.includeUsage) {
+              const chunk = item.value.raw ?? JSON.stringify(usageChunk(answer, usage))
+              controller.enqueue(encodeSSE(chunk))
+              return
+            }
           }
-          if (item.value.kind === 'chunk') {
-            answer.add(item.value.chunk)
-            controller.enqueue(encodeSSE(item.value.raw ?? JSON.stringify(item.value.chunk)))
-            return
-          }
-          usage = item.value.usage
-          // The gateway always asks upstreams for usage; the client sees it only if it asked too.
-          if (options.includeUsage)
-            controller.enqueue(
-              encodeSSE(item.value.raw ?? JSON.stringify(usageChunk(answer, usage)))
-            )
         } catch (error) {
           controller.enqueue(encodeSSE(JSON.stringify(streamError(error)), 'error'))
           controller.close()

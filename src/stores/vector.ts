@@ -1,0 +1,31 @@
+/**
+ * @module
+ * One `@upstash/vector` client per isolate and credential pair, shared by the semantic cache and
+ * retrieval. Every call is bounded by a timeout, so a slow index fails a request instead of
+ * hanging it.
+ */
+import { Index } from '@upstash/vector/cloudflare'
+import type { UpstashCredentials } from '../config'
+
+/** Upper bound for one Vector call, retries included: embedding a batch takes a while. */
+export const VECTOR_TIMEOUT_MS = 10_000
+
+const indexes = new Map<string, Index>()
+
+export function getVectorIndex(credentials: UpstashCredentials): Index {
+  const cacheKey = `${credentials.url} ${credentials.token}`
+  let index = indexes.get(cacheKey)
+  if (!index) {
+    index = new Index({
+      url: credentials.url,
+      token: credentials.token,
+      // A function, so each call gets a fresh deadline.
+      signal: () => AbortSignal.timeout(VECTOR_TIMEOUT_MS),
+      // One quick retry covers a dropped keep-alive connection.
+      retry: { retries: 1, backoff: () => 50 },
+      enableTelemetry: false,
+    })
+    indexes.set(cacheKey, index)
+  }
+  return index
+}

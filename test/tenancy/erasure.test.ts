@@ -1,0 +1,76 @@
+import { Redis } from '@upstash/redis/cloudflare'
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { describe, expect, inject, it } from 'vitest'
+import worker from '../../src/index'
+import { registerTenantEraser } from '../../src/tenancy/erasure'
+import { BASE, TEST_ADMIN_TOKEN } from './fixtures'
+
+const redis = new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
+
+/** Through the imported Worker, so the eraser registered here is the one the Worker runs. */
+async function call(path: string, init: { method?: string; body?: unknown; secret?: string } = {}): Promise<Response> {
+  const ctx = createExecutionContext()
+  const response = await worker.fetch(
+    new Request(`${BASE}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    }),
+    env,
+    ctx
+  )
+  await waitOnExecutionContext(ctx)
+  return response
+}
+
+async function json(response: Response): Promise<Record<string, unknown>> {
+  return response.json()
+}
+
+describe('tenant erasure', () => {
+  it('removes keys, usage, budgets, limit counters and registered data, and says so', async () => {
+    const erased: string[] = []
+    registerTenantEraser('test_documents', async (tenantId) => {
+      erased.push(tenantId)
+      return 3
+    })
+    const tenant = await json(
+      await call('/admin/tenants', { method: 'POST', body: { name: 'doomed', config: { limits: { requests_per_minute: 100, tokens_per_minute: 10_000 } } } })
+    )
+    const tenantId = String(tenant.id)
+    const keys = [
+      await json(await call(`/admin/tenants/${tenantId}/keys`, { method: 'POST', body: { name: 'a' } })),
+      await json(await call(`/admin/tenants/${tenantId}/keys`, { method: 'POST', body: { name: 'b' } })),
+    ]
+    const secret = String(keys[0]?.secret)
+    const served = await call('/v1/chat/completions', {
+      method: 'POST',
+      secret,
+      body: { model: 'mock/erase', max_tokens: 5, messages: [{ role: 'user', content: 'remember me' }] },
+    })
+    expect(served.status).toBe(200)
+    await served.body?.cancel()
+    const before = await redis.scan(0, { match: `gw:t:${tenantId}:*`, count: 1000 })
+    expect(before[1].length).toBeGreaterThanOrEqual(5)
+
+    const deleted = await json(await call(`/admin/tenants/${tenantId}`, { method: 'DELETE' }))
+    expect(deleted).toMatchObject({
+      id: tenantId,
+      object: 'tenant.deleted',
+      deleted: true,
+      removed: { api_keys: 2, test_documents: 3, redis_entries: before[1].length },
+    })
+    expect(erased).toEqual([tenantId])
+
+    const after = await redis.scan(0, { match: `gw:t:${tenantId}:*`, count: 1000 })
+    expect(after[1]).toEqual([])
+    expect(await redis.hmget('gw:key-owners', String(keys[0]?.id), String(keys[1]?.id))).toBeNull()
+    expect((await call(`/admin/tenants/${tenantId}`)).status).toBe(404)
+    const refused = await call('/v1/usage', { secret })
+    expect(refused.status).toBe(401)
+    await refused.body?.cancel()
+    const list = await json(await call('/admin/tenants'))
+    expect((list.data as Array<{ id: string }>).some((t) => t.id === tenantId)).toBe(false)
+  })
+})

@@ -1,6 +1,13 @@
 import { Redis } from '@upstash/redis/cloudflare'
 import { describe, expect, inject, it } from 'vitest'
-import { adminJson, chat, createKey, failure, reportedUsage, tenantWithKey } from '../tenancy/fixtures'
+import {
+  adminJson,
+  chat,
+  createKey,
+  failure,
+  reportedUsage,
+  tenantWithKey,
+} from '../tenancy/fixtures'
 
 const redis = new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
 const month = () => new Date().toISOString().slice(0, 7)
@@ -11,7 +18,9 @@ function microUsd(usage: { prompt_tokens: number; completion_tokens: number }): 
 }
 
 async function burst(secret: string, count: number, model: string, maxTokens: number) {
-  const responses = await Promise.all(Array.from({ length: count }, () => chat(secret, { model, max_tokens: maxTokens })))
+  const responses = await Promise.all(
+    Array.from({ length: count }, () => chat(secret, { model, max_tokens: maxTokens }))
+  )
   const served = responses.filter((r) => r.status === 200)
   const usages = await Promise.all(served.map(reportedUsage))
   const refusals = await Promise.all(responses.filter((r) => r.status !== 200).map(failure))
@@ -22,12 +31,16 @@ describe('monthly budgets', () => {
   it('does not overshoot a hard cap under a concurrent race', async () => {
     // Each request reserves ~2,000 micro-USD (1,000 output tokens at $2/M) and spends about that.
     const capMicro = 10_000
-    const { tenantId, secret } = await tenantWithKey({ budget: { monthly_hard_usd: capMicro / 1e6 } })
+    const { tenantId, secret } = await tenantWithKey({
+      budget: { monthly_hard_usd: capMicro / 1e6 },
+    })
     const model = 'mock/budget:tokens=990,ttft=150'
     const first = await burst(secret, 50, model, 1000)
     expect(first.usages.length).toBeGreaterThan(0)
     expect(first.usages.length).toBeLessThanOrEqual(4)
-    expect(first.refusals.every((r) => r.status === 429 && r.type === 'insufficient_quota')).toBe(true)
+    expect(first.refusals.every((r) => r.status === 429 && r.type === 'insufficient_quota')).toBe(
+      true
+    )
 
     // Once settled the counter holds exactly what was spent, and a second wave finds no room.
     const spent = first.usages.reduce((sum, usage) => sum + microUsd(usage), 0)
@@ -38,7 +51,11 @@ describe('monthly budgets', () => {
     const total = spent + second.usages.reduce((sum, usage) => sum + microUsd(usage), 0)
     expect(total).toBeLessThanOrEqual(capMicro)
     expect(second.refusals.length).toBeGreaterThan(0)
-    expect(second.refusals[0]).toMatchObject({ status: 429, type: 'insufficient_quota', code: 'monthly_budget_exceeded' })
+    expect(second.refusals[0]).toMatchObject({
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'monthly_budget_exceeded',
+    })
     // The usage API agrees with the budget counter.
     await expect
       .poll(async () => (await adminJson(`/admin/tenants/${tenantId}/usage`)).total)
@@ -50,7 +67,11 @@ describe('monthly budgets', () => {
     const response = await chat(secret, { model: 'mock/b:status=400', max_tokens: 1000 })
     expect(response.status).toBeGreaterThanOrEqual(400)
     await response.body?.cancel()
-    await expect.poll(async () => Number(await redis.get(`gw:t:${tenantId}:spend:${month()}`)), { timeout: 5000 }).toBe(0)
+    await expect
+      .poll(async () => Number(await redis.get(`gw:t:${tenantId}:spend:${month()}`)), {
+        timeout: 5000,
+      })
+      .toBe(0)
   })
 
   it('applies a key budget to that key only', async () => {
@@ -66,15 +87,21 @@ describe('monthly budgets', () => {
   })
 
   it('warns past a soft cap without refusing', async () => {
-    const { secret } = await tenantWithKey({ budget: { monthly_soft_usd: 0.000001, monthly_hard_usd: 5 } })
+    const { secret } = await tenantWithKey({
+      budget: { monthly_soft_usd: 0.000001, monthly_hard_usd: 5 },
+    })
     const response = await chat(secret, { model: 'mock/soft', max_tokens: 5 })
     expect(response.status).toBe(200)
-    expect(response.headers.get('x-gateway-budget-warning')).toMatch(/this tenant passed its monthly soft cap/)
+    expect(response.headers.get('x-gateway-budget-warning')).toMatch(
+      /this tenant passed its monthly soft cap/
+    )
     await response.body?.cancel()
   })
 
   it('prices with the tenant override over the table', async () => {
-    const { tenantId, secret } = await tenantWithKey({ pricing: { 'mock/*': { input: 100, output: 1000 } } })
+    const { tenantId, secret } = await tenantWithKey({
+      pricing: { 'mock/*': { input: 100, output: 1000 } },
+    })
     const usage = await reportedUsage(await chat(secret, { model: 'mock/priced', max_tokens: 5 }))
     const expected = (usage.prompt_tokens * 100 + usage.completion_tokens * 1000) / 1e6
     await expect

@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../../src/index'
 import type { Bindings } from '../../src/env'
+import worker from '../../src/index'
 import { BASE, createKey, createTenant, failure } from '../tenancy/fixtures'
 
 /** Nothing listens on the discard port: every Redis command is refused at once. */
@@ -14,7 +14,11 @@ async function chatWith(bindings: Bindings, secret: string): Promise<Response> {
     new Request(`${BASE}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'mock/outage', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({
+        model: 'mock/outage',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     }),
     bindings,
     ctx
@@ -45,7 +49,11 @@ describe('Redis unreachable', () => {
 
     const refused = await chatWith(deadRedis, closed.secret)
     expect(refused.headers.get('retry-after')).toBe('1')
-    expect(await failure(refused)).toMatchObject({ status: 503, type: 'service_unavailable', code: 'limits_unavailable' })
+    expect(await failure(refused)).toMatchObject({
+      status: 503,
+      type: 'service_unavailable',
+      code: 'limits_unavailable',
+    })
 
     // A key never seen in this isolate cannot be verified at all.
     const unknown = await chatWith(deadRedis, `sk-gw-${'C'.repeat(32)}`)

@@ -10,8 +10,18 @@ import {
   withKey,
 } from '../tenancy/fixtures'
 
-type Totals = { requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number }
-type Report = { tenant_id: string; group_by: string; data: Array<Totals & Record<string, unknown>>; total: Totals }
+type Totals = {
+  requests: number
+  prompt_tokens: number
+  completion_tokens: number
+  cost_usd: number
+}
+type Report = {
+  tenant_id: string
+  group_by: string
+  data: Array<Totals & Record<string, unknown>>
+  total: Totals
+}
 
 function sum(usages: Usage[]) {
   const prompt = usages.reduce((total, usage) => total + usage.prompt_tokens, 0)
@@ -44,7 +54,9 @@ describe('usage metering', () => {
     const usages = await Promise.all(responses.map(reportedUsage))
     const expected = sum(usages)
 
-    await expect.poll(async () => (await usageOf(secret)).total.requests, { timeout: 10_000 }).toBe(200)
+    await expect
+      .poll(async () => (await usageOf(secret)).total.requests, { timeout: 10_000 })
+      .toBe(200)
     const byDay = await usageOf(secret)
     expect(byDay.tenant_id).toBe(tenantId)
     expect(byDay.data).toHaveLength(1)
@@ -61,7 +73,9 @@ describe('usage metering', () => {
 
     const byModel = await usageOf(secret, '?group_by=model')
     expect(byModel.data.every((row) => String(row.model).startsWith('mock/'))).toBe(true)
-    expect(byModel.data.reduce((total, row) => total + row.completion_tokens, 0)).toBe(expected.completion)
+    expect(byModel.data.reduce((total, row) => total + row.completion_tokens, 0)).toBe(
+      expected.completion
+    )
 
     // The admin view of the same tenant is the same report.
     expect(await adminJson(`/admin/tenants/${tenantId}/usage?group_by=model`)).toEqual(byModel)
@@ -70,7 +84,12 @@ describe('usage metering', () => {
   it('reports an empty range and validates the query', async () => {
     const { secret } = await tenantWithKey()
     const past = await usageOf(secret, '?from=2020-01-01&to=2020-01-31&group_by=day')
-    expect(past).toMatchObject({ from: '2020-01-01', to: '2020-01-31', data: [], total: { requests: 0, cost_usd: 0 } })
+    expect(past).toMatchObject({
+      from: '2020-01-01',
+      to: '2020-01-31',
+      data: [],
+      total: { requests: 0, cost_usd: 0 },
+    })
     const tooLong = await gateway('/v1/usage?from=2020-01-01&to=2022-01-01', withKey(secret))
     expect(tooLong.status).toBe(400)
     expect(((await tooLong.json()) as { error: { param: string } }).error.param).toBe('from')

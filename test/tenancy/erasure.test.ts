@@ -1,6 +1,6 @@
-import { Redis } from '@upstash/redis/cloudflare'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { Redis } from '@upstash/redis/cloudflare'
 import { describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import { registerTenantEraser } from '../../src/tenancy/erasure'
@@ -9,12 +9,18 @@ import { BASE, TEST_ADMIN_TOKEN } from './fixtures'
 const redis = new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
 
 /** Through the imported Worker, so the eraser registered here is the one the Worker runs. */
-async function call(path: string, init: { method?: string; body?: unknown; secret?: string } = {}): Promise<Response> {
+async function call(
+  path: string,
+  init: { method?: string; body?: unknown; secret?: string } = {}
+): Promise<Response> {
   const ctx = createExecutionContext()
   const response = await worker.fetch(
     new Request(`${BASE}${path}`, {
       method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`,
+        'content-type': 'application/json',
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     }),
     env,
@@ -36,18 +42,32 @@ describe('tenant erasure', () => {
       return 3
     })
     const tenant = await json(
-      await call('/admin/tenants', { method: 'POST', body: { name: 'doomed', config: { limits: { requests_per_minute: 100, tokens_per_minute: 10_000 } } } })
+      await call('/admin/tenants', {
+        method: 'POST',
+        body: {
+          name: 'doomed',
+          config: { limits: { requests_per_minute: 100, tokens_per_minute: 10_000 } },
+        },
+      })
     )
     const tenantId = String(tenant.id)
     const keys = [
-      await json(await call(`/admin/tenants/${tenantId}/keys`, { method: 'POST', body: { name: 'a' } })),
-      await json(await call(`/admin/tenants/${tenantId}/keys`, { method: 'POST', body: { name: 'b' } })),
+      await json(
+        await call(`/admin/tenants/${tenantId}/keys`, { method: 'POST', body: { name: 'a' } })
+      ),
+      await json(
+        await call(`/admin/tenants/${tenantId}/keys`, { method: 'POST', body: { name: 'b' } })
+      ),
     ]
     const secret = String(keys[0]?.secret)
     const served = await call('/v1/chat/completions', {
       method: 'POST',
       secret,
-      body: { model: 'mock/erase', max_tokens: 5, messages: [{ role: 'user', content: 'remember me' }] },
+      body: {
+        model: 'mock/erase',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'remember me' }],
+      },
     })
     expect(served.status).toBe(200)
     await served.body?.cancel()

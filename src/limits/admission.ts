@@ -188,6 +188,7 @@ async function tokenLimit(c: Context<AppEnv>, limit: number, reserved: number): 
   const identifier = rateLimitIdentifier(c.var.tenant.id, 'tpm')
   const window = windowOf(Date.now())
   const result = await limiter.limit(identifier, { rate: reserved })
+  waitFor(c, result.pending, 'ratelimit pending')
   if (result.reason === 'timeout') throw new Error('Rate limiter timed out')
   const quota: Quota = { kind: 'tokens', limit, remaining: result.remaining, reset: result.reset }
   // A fixed window counts every INCRBY: a refused reservation is handed straight back.
@@ -220,7 +221,8 @@ async function tokenLimit(c: Context<AppEnv>, limit: number, reserved: number): 
 async function concurrencyLimit(c: Context<AppEnv>, cap: number): Promise<Outcome> {
   const redis = getRedis(c.var.config)
   const tenantId = c.var.tenant.id
-  if (!(await acquireSlot(redis, tenantId, cap))) {
+  const slot = await acquireSlot(redis, tenantId, cap)
+  if (!slot) {
     return {
       denial: {
         type: 'rate_limit_exceeded',
@@ -230,7 +232,7 @@ async function concurrencyLimit(c: Context<AppEnv>, cap: number): Promise<Outcom
       },
     }
   }
-  const release = () => releaseSlot(redis, tenantId)
+  const release = () => releaseSlot(redis, tenantId, slot)
   return { hold: { settle: release, rollback: release } }
 }
 

@@ -1,44 +1,44 @@
 /**
  * @module
- * The cap on a tenant's requests in flight: one counter, taken and checked in one script so
- * concurrent admissions cannot both see a free slot. Settle gives the slot back; the expiry
- * bounds the damage if a Worker dies before it could.
+ * The cap on a tenant's requests in flight: a sorted set of request ids scored by start time,
+ * trimmed, counted and joined in one script so concurrent admissions cannot both take the last
+ * slot. Settle removes the id; an id whose release was lost (a Worker killed mid-request) ages
+ * out after SLOT_TTL_MS on its own instead of holding a slot forever.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import { randomBase64Url } from '../lib/crypto'
 import { inFlight } from '../stores/keyspace'
 
 /** Longer than any request may run; only matters when a release was lost. */
 const SLOT_TTL_MS = 10 * 60_000
 
 const ACQUIRE = `
-local taken = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-if taken > tonumber(ARGV[1]) then
-  redis.call('DECR', KEYS[1])
+local now = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
   return 0
 end
-return taken
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
 `
 
-const RELEASE = `
-local left = redis.call('DECR', KEYS[1])
-if left < 0 then
-  redis.call('SET', KEYS[1], 0)
-  return 0
-end
-return left
-`
-
-/** True when a slot was taken. */
-export async function acquireSlot(redis: Redis, tenantId: string, cap: number): Promise<boolean> {
+/** The slot's id when one was taken, `undefined` when the tenant is at its cap. */
+export async function acquireSlot(
+  redis: Redis,
+  tenantId: string,
+  cap: number
+): Promise<string | undefined> {
+  const slot = randomBase64Url(12)
   const taken = await redis.eval<string[], number>(
     ACQUIRE,
     [inFlight(tenantId)],
-    [String(cap), String(SLOT_TTL_MS)]
+    [String(cap), String(Date.now()), String(SLOT_TTL_MS), slot]
   )
-  return taken > 0
+  return taken === 1 ? slot : undefined
 }
 
-export async function releaseSlot(redis: Redis, tenantId: string): Promise<void> {
-  await redis.eval<string[], number>(RELEASE, [inFlight(tenantId)], [])
+export async function releaseSlot(redis: Redis, tenantId: string, slot: string): Promise<void> {
+  await redis.zrem(inFlight(tenantId), slot)
 }

@@ -29,6 +29,13 @@ export default defineConfig({
       },
     })),
   ],
+  resolve: {
+    // As in wrangler.toml [alias]: the ESM builds these packages ship but do not declare.
+    alias: {
+      '@upstash/ratelimit': './node_modules/@upstash/ratelimit/dist/index.mjs',
+      '@upstash/core-analytics': './node_modules/@upstash/core-analytics/dist/index.mjs',
+    },
+  },
   test: {
     globalSetup: ['./test/global-setup.ts'],
     include: ['test/**/*.test.ts'],

@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  chatRequest,
+  createTenant,
+  gatewayWith,
+  mockRequests,
+  type TestTenant,
+  uniqueTag,
+} from '../helpers/gateway'
 import { dataChunks, readFrames } from '../helpers/sse'
-import { chatRequest, createTenant, gatewayWith, mockRequests, type TestTenant, uniqueTag } from '../helpers/gateway'
 
 let tenant: TestTenant
 
@@ -8,7 +15,13 @@ beforeAll(async () => {
   tenant = await createTenant()
 })
 
-type TargetSpec = { model: string; priority?: number; retries?: number; firstByteTimeoutMs?: number; timeoutMs?: number }
+type TargetSpec = {
+  model: string
+  priority?: number
+  retries?: number
+  firstByteTimeoutMs?: number
+  timeoutMs?: number
+}
 
 /** A gateway whose catalog has one model, `routed`, served by mock targets in the given order. */
 function gatewayRouting(targets: TargetSpec[]) {
@@ -16,7 +29,12 @@ function gatewayRouting(targets: TargetSpec[]) {
     models: [
       {
         name: 'routed',
-        targets: targets.map((target, index) => ({ provider: 'mock', priority: index, retries: 0, ...target })),
+        targets: targets.map((target, index) => ({
+          provider: 'mock',
+          priority: index,
+          retries: 0,
+          ...target,
+        })),
       },
     ],
   }
@@ -25,7 +43,11 @@ function gatewayRouting(targets: TargetSpec[]) {
 
 const ask = (fetcher: typeof fetch, body: Record<string, unknown>, init: RequestInit = {}) =>
   fetcher('http://gateway/v1/chat/completions', {
-    ...chatRequest(tenant.apiKey, { model: 'routed', messages: [{ role: 'user', content: 'hello' }], ...body }),
+    ...chatRequest(tenant.apiKey, {
+      model: 'routed',
+      messages: [{ role: 'user', content: 'hello' }],
+      ...body,
+    }),
     ...init,
   })
 
@@ -62,7 +84,9 @@ describe('retries and fallback', () => {
 
   it('honours a short retry-after, and moves on at once when it is too long', async () => {
     const tag = uniqueTag()
-    const gateway = gatewayRouting([{ model: `a:fail=1,status=429,retry_after=1,tag=${tag}`, retries: 1 }])
+    const gateway = gatewayRouting([
+      { model: `a:fail=1,status=429,retry_after=1,tag=${tag}`, retries: 1 },
+    ])
     const started = Date.now()
     const response = await ask(gateway, {})
     expect(response.status).toBe(200)
@@ -93,7 +117,10 @@ describe('retries and fallback', () => {
 
   it('does not retry a 400: the caller gets the upstream message', async () => {
     const tag = uniqueTag()
-    const gateway = gatewayRouting([{ model: `a:status=400,tag=${tag}`, retries: 3 }, { model: `b:tag=${tag}` }])
+    const gateway = gatewayRouting([
+      { model: `a:status=400,tag=${tag}`, retries: 3 },
+      { model: `b:tag=${tag}` },
+    ])
     const response = await ask(gateway, {})
     expect(response.status).toBe(400)
     expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error' } })
@@ -112,28 +139,39 @@ describe('retries and fallback', () => {
     expect(Date.now() - started).toBeLessThan(3_000)
     expect(response.headers.get('x-gateway-target')).toBe(`mock/fast:tag=${tag}`)
     await readFrames(response.body)
-    await expect.poll(async () => (await mockRequests(tag)).find((r) => r.model === 'slow')?.disconnected).toBe(true)
+    await expect
+      .poll(async () => (await mockRequests(tag)).find((r) => r.model === 'slow')?.disconnected)
+      .toBe(true)
   })
 
   it('answers 504 when the only target never answers', async () => {
-    const gateway = gatewayRouting([{ model: `slow:hang,tag=${uniqueTag()}`, firstByteTimeoutMs: 200 }])
+    const gateway = gatewayRouting([
+      { model: `slow:hang,tag=${uniqueTag()}`, firstByteTimeoutMs: 200 },
+    ])
     const response = await ask(gateway, {})
     expect(response.status).toBe(504)
-    expect(await response.json()).toMatchObject({ error: { code: 'upstream_timeout', type: 'timeout_error' } })
+    expect(await response.json()).toMatchObject({
+      error: { code: 'upstream_timeout', type: 'timeout_error' },
+    })
   })
 })
 
 describe('streaming failures', () => {
   it('ends a stream cut mid-way with an explicit error event, never [DONE]', async () => {
     const tag = uniqueTag()
-    const gateway = gatewayRouting([{ model: `a:cut=3,tokens=20,tag=${tag}` }, { model: `b:tag=${tag}` }])
+    const gateway = gatewayRouting([
+      { model: `a:cut=3,tokens=20,tag=${tag}` },
+      { model: `b:tag=${tag}` },
+    ])
     const response = await ask(gateway, { stream: true })
     expect(response.status).toBe(200)
     const frames = await readFrames(response.body)
     expect(frames.some((f) => f.data === '[DONE]')).toBe(false)
     const last = frames.at(-1)
     expect(last?.event).toBe('error')
-    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({ error: { type: 'upstream_error', code: 'upstream_stream_failed' } })
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      error: { type: 'upstream_error', code: 'upstream_stream_failed' },
+    })
     expect(dataChunks(frames).length).toBeGreaterThanOrEqual(1)
     // After the first byte the gateway never falls back: the backup was not called.
     expect((await mockRequests(tag)).map((r) => r.model)).toEqual(['a'])
@@ -160,7 +198,9 @@ describe('usage when the upstream sends none', () => {
     const response = await ask(gateway, {})
     expect(response.status).toBe(200)
     expect(response.headers.get('x-gateway-usage')).toBe('estimated')
-    const body = (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }
+    const body = (await response.json()) as {
+      usage: { prompt_tokens: number; completion_tokens: number }
+    }
     expect(body.usage.prompt_tokens).toBeGreaterThan(0)
     expect(body.usage.completion_tokens).toBeGreaterThan(0)
 

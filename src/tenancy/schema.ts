@@ -5,6 +5,7 @@
  * the stored tenant config is exactly the validated input, minus secrets, which are sealed.
  */
 import * as z from 'zod/mini'
+import { CacheSettingsSchema } from '../cache/settings'
 
 const positiveInt = z.int().check(z.minimum(1))
 const usd = z.number().check(z.minimum(0))
@@ -48,7 +49,7 @@ export const StoredProviderSchema = z.object({
   base_url: z.optional(z.string()),
 })
 
-/** Settings later features (semantic cache, retrieval) own: an open record they validate. */
+/** Settings later features (retrieval) own: an open record they validate. */
 const openSettings = z.optional(z.record(z.string(), z.unknown()))
 
 const tenantConfigFields = {
@@ -63,7 +64,8 @@ const tenantConfigFields = {
   allow_deployment_keys: z.optional(z.boolean()),
   /** Output tokens reserved at admission when a request sets no `max_tokens`. */
   default_max_output_tokens: z.optional(positiveInt),
-  cache: openSettings,
+  /** Exact and semantic response cache (src/cache/settings.ts). */
+  cache: z.optional(CacheSettingsSchema),
   retrieval: openSettings,
 }
 

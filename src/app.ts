@@ -10,7 +10,8 @@ import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
-import { usageRoutes } from './routes/v1/usage'
+import { v1Routes } from './routes/v1'
+import { tenantAuth } from './tenancy/auth'
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -19,7 +20,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', healthRoutes)
   app.use('*', gatewayConfig())
   app.route('/admin', adminRoutes)
-  app.route('/v1/usage', usageRoutes)
+  app.use('/v1/*', tenantAuth())
+  app.route('/v1', v1Routes)
   app.onError(errorHandler())
   app.notFound(notFoundHandler())
   return app

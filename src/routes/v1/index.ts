@@ -3,9 +3,11 @@ import type { AppEnv } from '../../env'
 import { chatCompletions } from '../../gateway/chat'
 import { embeddings } from '../../gateway/embeddings'
 import { modelsRoutes } from './models'
+import { usageRoutes } from './usage'
 
 /** The OpenAI-compatible surface; mounted behind tenant auth. */
 export const v1Routes = new Hono<AppEnv>()
   .post('/chat/completions', chatCompletions)
   .post('/embeddings', embeddings)
   .route('/', modelsRoutes)
+  .route('/', usageRoutes)

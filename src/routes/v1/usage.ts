@@ -2,11 +2,10 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../../env'
 import { UsageQuerySchema, usageReport } from '../../metering/report'
 import { getRedis } from '../../stores/redis'
-import { tenantAuth } from '../../tenancy/auth'
 import { validate } from '../../tenancy/validation'
 
 /** `GET /v1/usage`: the calling tenant's own usage, never another's; same query as the admin API. */
-export const usageRoutes = new Hono<AppEnv>().get('/', tenantAuth(), async (c) => {
+export const usageRoutes = new Hono<AppEnv>().get('/usage', async (c) => {
   const query = validate(UsageQuerySchema, c.req.query())
   return c.json(await usageReport(getRedis(c.var.config), c.var.tenant.id, query))
 })

@@ -6,7 +6,7 @@ import { type RedisAddress, RedisConnection } from './redis-connection.ts'
 import type { RespValue } from './resp.ts'
 
 /** Idle transaction connections kept open for reuse; bursts above this open and close extras. */
-const IDLE_TRANSACTION_CONNECTIONS = 16
+const IDLE_TRANSACTION_CONNECTIONS = 64
 
 export class RedisDatabase {
   readonly #address: RedisAddress

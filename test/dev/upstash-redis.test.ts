@@ -52,6 +52,15 @@ describe('@upstash/redis against the stand-in', () => {
     expect(await redis.set(big, 'x', { nx: true })).toBeNull()
   })
 
+  it('round-trips values of several megabytes, which reach the stand-in in many chunks', async () => {
+    const large = key('large')
+    const value = `${'ü✓x'.repeat(400_000)}end`
+    await redis.set(large, value)
+    const [length, fetched] = await Promise.all([redis.strlen(large), redis.get(large)])
+    expect(length).toBe(new TextEncoder().encode(value).length)
+    expect(fetched).toBe(value)
+  })
+
   it('round-trips JSON objects and arrays', async () => {
     const doc = key('doc')
     const value = { name: 'gateway', tags: ['a', 'ü'], nested: { n: 1.25, ok: true, none: null } }

@@ -2,9 +2,11 @@
  * @module
  * POST /v1/chat/completions: validate -> resolve targets -> admit (limits, budget) -> dispatch
  * with retries and fallback -> answer as JSON or relay the stream -> settle usage after the
- * response, through waitUntil, so metering never delays the client.
+ * response, through waitUntil, so metering never delays the client. A cache hit is answered
+ * between admission and dispatch; a fresh answer is stored after the response.
  */
 import type { Context } from 'hono'
+import { type CacheSession, openCache } from '../cache/session'
 import type { AppEnv } from '../env'
 import { SSE_HEADERS } from '../lib/sse'
 import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
@@ -39,9 +41,14 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
   const settle: Settle = (usage) => c.executionCtx.waitUntil(admission.settle(usage))
   try {
+    const cache = await openCache(c, body, targets)
+    if (cache.hit) {
+      settle({ ...cache.hit.usage, endpoint: CHAT_ENDPOINT })
+      return cache.hit.response
+    }
     return body.stream
-      ? await streamChat(c, body, targets, promptTokens, settle)
-      : await completeChat(c, body, targets, promptTokens, settle)
+      ? await streamChat(c, body, targets, promptTokens, settle, cache)
+      : await completeChat(c, body, targets, promptTokens, settle, cache)
   } catch (error) {
     settle(null)
     throw error
@@ -53,7 +60,8 @@ async function completeChat(
   body: ChatRequest,
   targets: PreparedTarget[],
   promptTokens: number,
-  settle: Settle
+  settle: Settle,
+  cache: CacheSession
 ): Promise<Response> {
   const dispatched = await dispatch(
     targets,
@@ -80,7 +88,8 @@ async function completeChat(
     completion.usage = openAIUsage(served)
     headers['x-gateway-usage'] = 'estimated'
   }
-  settle(metered(dispatched.target, served, !usage))
+  settle(metered(dispatched.target, served, !usage, cache))
+  cache.store(completion, targetKey(dispatched.target))
   return c.json(completion, 200, headers)
 }
 
@@ -89,7 +98,8 @@ async function streamChat(
   body: ChatRequest,
   targets: PreparedTarget[],
   promptTokens: number,
-  settle: Settle
+  settle: Settle,
+  cache: CacheSession
 ): Promise<Response> {
   const dispatched = await dispatch(
     targets,
@@ -118,12 +128,24 @@ async function streamChat(
     abortUpstream: dispatched.abort,
     onEnd: (outcome) => {
       dispatched.finish()
-      settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated))
+      settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated, cache))
+      cache.storeStream(outcome, targetKey(dispatched.target))
     },
   })
   return c.body(stream, 200, { ...SSE_HEADERS, ...servedByHeaders(dispatched, c.var.startedAt) })
 }
 
-function metered(target: PreparedTarget, usage: Usage, estimated: boolean): MeteredUsage {
-  return { model: targetKey(target), ...usage, estimated, endpoint: CHAT_ENDPOINT }
+function metered(
+  target: PreparedTarget,
+  usage: Usage,
+  estimated: boolean,
+  cache: CacheSession
+): MeteredUsage {
+  return {
+    model: targetKey(target),
+    ...usage,
+    estimated,
+    cache: cache.status,
+    endpoint: CHAT_ENDPOINT,
+  }
 }

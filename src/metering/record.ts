@@ -18,6 +18,7 @@ export const COUNT_METRICS = [
   'completion_tokens',
   'cached_tokens',
   'cache_hits',
+  'cache_misses',
   'saved_tokens',
   'estimated_requests',
 ] as const
@@ -61,6 +62,8 @@ export async function recordUsage(
     completion_tokens: usage.completionTokens,
     cached_tokens: usage.cachedTokens,
     cache_hits: isCacheHit(usage) ? 1 : 0,
+    // A refresh asked the upstream too: both count as answers the cache did not give.
+    cache_misses: usage.cache === 'MISS' || usage.cache === 'REFRESH' ? 1 : 0,
     saved_tokens: usage.savedTokens ?? 0,
     estimated_requests: usage.estimated ? 1 : 0,
   }

@@ -102,6 +102,7 @@ function emptyTotals(): Totals {
     completion_tokens: 0,
     cached_tokens: 0,
     cache_hits: 0,
+    cache_misses: 0,
     saved_tokens: 0,
     estimated_requests: 0,
     cost_usd: 0,

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../../env'
 import { chatCompletions } from '../../gateway/chat'
 import { embeddings } from '../../gateway/embeddings'
+import { cacheRoutes } from './cache'
 import { modelsRoutes } from './models'
 import { usageRoutes } from './usage'
 
@@ -9,5 +10,6 @@ import { usageRoutes } from './usage'
 export const v1Routes = new Hono<AppEnv>()
   .post('/chat/completions', chatCompletions)
   .post('/embeddings', embeddings)
+  .route('/cache', cacheRoutes)
   .route('/', modelsRoutes)
   .route('/', usageRoutes)

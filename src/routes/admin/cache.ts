@@ -1,0 +1,10 @@
+import { Hono } from 'hono'
+import { purgeTenantCache } from '../../cache/purge'
+import type { AppEnv } from '../../env'
+import { existingTenant } from './tenants'
+
+/** `DELETE /admin/tenants/:id/cache`: purge one tenant's cached answers. */
+export const tenantCacheRoutes = new Hono<AppEnv>().delete('/', async (c) => {
+  const tenant = await existingTenant(c, c.req.param('id') ?? '')
+  return c.json({ tenant_id: tenant.id, ...(await purgeTenantCache(c, tenant.id)) })
+})

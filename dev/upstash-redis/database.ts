@@ -29,7 +29,7 @@ export class RedisDatabase {
    * the replies to all of them, so the caller can see queue-time errors as well as EXEC's reply.
    */
   async transaction(commands: readonly (readonly string[])[]): Promise<RespValue[]> {
-    const connection = this.#idle.pop() ?? (await RedisConnection.open(this.#address))
+    const connection = this.#idleOpenConnection() ?? (await RedisConnection.open(this.#address))
     this.#busy.add(connection)
     try {
       return await connection.send([['MULTI'], ...commands, ['EXEC']])
@@ -47,6 +47,14 @@ export class RedisDatabase {
     const shared = await this.#shared?.catch(() => undefined)
     shared?.close()
     for (const connection of [...this.#idle.splice(0), ...this.#busy]) connection.close()
+  }
+
+  /** Idle connections Redis dropped meanwhile (restart, CLIENT KILL) are discarded here. */
+  #idleOpenConnection(): RedisConnection | undefined {
+    for (let connection = this.#idle.pop(); connection; connection = this.#idle.pop()) {
+      if (connection.isOpen) return connection
+    }
+    return undefined
   }
 
   #sharedConnection(): Promise<RedisConnection> {

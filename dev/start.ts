@@ -60,10 +60,11 @@ async function main(): Promise<void> {
   const varArgs = Object.entries(vars).flatMap(([name, value]) =>
     value ? ['--var', `${name}:${value}`] : []
   )
+  // Its own process group, so stopping it stops workerd and every helper wrangler starts.
   wrangler = spawn(
-    'npx',
+    process.execPath,
     [
-      'wrangler',
+      'node_modules/wrangler/bin/wrangler.js',
       'dev',
       '--port',
       String(port),
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
     }
   )
@@ -131,14 +133,23 @@ async function waitForHealth(url: string): Promise<void> {
 async function stop(code: number): Promise<void> {
   if (stopping) return
   stopping = true
-  if (wrangler && wrangler.exitCode === null) {
+  if (wrangler?.pid && wrangler.exitCode === null) {
+    const group = -wrangler.pid
     const exited = new Promise((resolve) => wrangler?.once('exit', resolve))
-    wrangler.kill('SIGTERM')
+    signalGroup(group, 'SIGTERM')
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
-    if (wrangler.exitCode === null) wrangler.kill('SIGKILL')
+    signalGroup(group, 'SIGKILL')
   }
   await stack?.close()
   process.exit(code)
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(group, signal)
+  } catch {
+    // the group is already gone
+  }
 }
 
 process.on('SIGINT', () => void stop(0))

@@ -11,17 +11,33 @@ import { gzipSync } from 'node:zlib'
 
 export type BundleSize = { rawBytes: number; gzipBytes: number; file: string }
 
+/**
+ * Builds a Worker exactly as `wrangler deploy` would (wrangler.toml's settings; `entry` replaces
+ * its `main`) into `outdir` and returns the bundle's file name.
+ */
+export function buildWorkerBundle(outdir: string, entry?: string): string {
+  execFileSync(
+    'npx',
+    ['wrangler', 'deploy', '--dry-run', '--outdir', outdir, ...(entry ? [entry] : [])],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    }
+  )
+  const file = readdirSync(outdir).find((name) => name.endsWith('.js'))
+  if (!file) throw new Error('wrangler produced no .js bundle')
+  return file
+}
+
+export function bundleSize(code: Uint8Array, file: string): BundleSize {
+  return { rawBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, file }
+}
+
 export function measureBundle(): BundleSize {
   const outdir = mkdtempSync(join(tmpdir(), 'gateway-bundle-'))
   try {
-    execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    })
-    const file = readdirSync(outdir).find((name) => name.endsWith('.js'))
-    if (!file) throw new Error('wrangler produced no .js bundle')
-    const code = readFileSync(join(outdir, file))
-    return { rawBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, file }
+    const file = buildWorkerBundle(outdir)
+    return bundleSize(readFileSync(join(outdir, file)), file)
   } finally {
     rmSync(outdir, { recursive: true, force: true })
   }

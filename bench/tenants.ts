@@ -1,0 +1,50 @@
+/**
+ * Benchmark tenants and keys, created through the gateway's admin API like any other, with the
+ * tenant config each profile needs (src/tenancy/schema.ts).
+ */
+export type TenantConfig = Record<string, unknown>
+
+/** Limits far above what a run can reach: every check runs, none refuses. */
+const UNREACHABLE_LIMITS = {
+  requests_per_minute: 10_000_000,
+  tokens_per_minute: 1_000_000_000,
+  max_concurrent: 10_000,
+  key_requests_per_minute: 10_000_000,
+}
+
+/** No limits, no budget, no cache: authentication and the relay only. */
+export const PASS_THROUGH: TenantConfig = {}
+
+/** Every check on the request path, none of them refusing. */
+export function fullProfile(cache: TenantConfig | undefined): TenantConfig {
+  return {
+    limits: UNREACHABLE_LIMITS,
+    budget: { monthly_hard_usd: 1_000_000, monthly_soft_usd: 900_000 },
+    ...(cache ? { cache } : {}),
+  }
+}
+
+export async function createTenantKey(
+  gatewayUrl: string,
+  adminToken: string,
+  name: string,
+  config: TenantConfig
+): Promise<string> {
+  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }
+  const tenant = await postJson(`${gatewayUrl}/admin/tenants`, admin, { name, config })
+  const key = await postJson(`${gatewayUrl}/admin/tenants/${String(tenant.id)}/keys`, admin, {
+    name: 'bench',
+  })
+  return String(key.secret)
+}
+
+async function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: unknown
+): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) })
+  const json = (await response.json()) as Record<string, unknown>
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${JSON.stringify(json)}`)
+  return json
+}

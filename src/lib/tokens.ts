@@ -5,7 +5,7 @@
  * always marked as such wherever they are reported.
  */
 
-const CHARS_PER_TOKEN = 4
+export const CHARS_PER_TOKEN = 4
 /** Each message costs a few tokens of framing (role, separators). */
 const TOKENS_PER_MESSAGE = 4
 

@@ -3,6 +3,7 @@ import type { AppEnv } from '../../env'
 import { chatCompletions } from '../../gateway/chat'
 import { embeddings } from '../../gateway/embeddings'
 import { cacheRoutes } from './cache'
+import { collectionsRoutes } from './collections'
 import { modelsRoutes } from './models'
 import { usageRoutes } from './usage'
 
@@ -11,5 +12,6 @@ export const v1Routes = new Hono<AppEnv>()
   .post('/chat/completions', chatCompletions)
   .post('/embeddings', embeddings)
   .route('/cache', cacheRoutes)
+  .route('/collections', collectionsRoutes)
   .route('/', modelsRoutes)
   .route('/', usageRoutes)

@@ -1,0 +1,82 @@
+/**
+ * @module
+ * Multipart upload of .txt, .md and .html files: each file becomes a document whose id and title
+ * come from its file name. An optional `metadata` field (JSON) applies to every file.
+ */
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { GatewayError } from '../errors'
+import { safeJsonParse } from '../lib/json'
+import { validate } from '../tenancy/validation'
+import { type DocumentInput, DocumentsSchema } from './documents'
+
+const FORMATS: Record<string, 'text' | 'markdown' | 'html'> = {
+  txt: 'text',
+  text: 'text',
+  md: 'markdown',
+  markdown: 'markdown',
+  html: 'html',
+  htm: 'html',
+}
+
+export async function readUploadedDocuments(c: Context<AppEnv>): Promise<DocumentInput[]> {
+  const form = await new Response(await readLimitedBytes(c), {
+    headers: { 'content-type': c.req.header('content-type') ?? '' },
+  })
+    .formData()
+    .catch(() => {
+      throw new GatewayError(400, 'The multipart body could not be parsed.', {
+        code: 'invalid_multipart',
+      })
+    })
+  const metadataField = form.get('metadata')
+  const metadata = typeof metadataField === 'string' ? safeJsonParse(metadataField) : undefined
+  const documents: unknown[] = []
+  for (const [field, value] of form.entries()) {
+    if (typeof value === 'string') continue
+    const extension = /\.([A-Za-z]+)$/.exec(value.name)?.[1]?.toLowerCase() ?? ''
+    const format = FORMATS[extension]
+    if (!format) {
+      throw new GatewayError(415, `File '${value.name}' is not .txt, .md or .html.`, {
+        param: field,
+        code: 'unsupported_file_type',
+      })
+    }
+    documents.push({
+      id: value.name
+        .replace(/^[^A-Za-z0-9]+/, '')
+        .replace(/[^\w.:@=+-]/g, '-')
+        .slice(0, 200),
+      title: value.name,
+      [format]: await value.text(),
+      ...(metadata === undefined ? {} : { metadata }),
+    })
+  }
+  if (documents.length === 0) {
+    throw new GatewayError(400, 'The multipart body has no files.', { code: 'invalid_request' })
+  }
+  return validate(DocumentsSchema, { documents }).documents
+}
+
+/** Counted while reading, so a missing or lying content-length cannot get past the limit. */
+async function readLimitedBytes(c: Context<AppEnv>): Promise<Uint8Array> {
+  const limit = c.var.config.maxBodyBytes
+  const parts: Uint8Array[] = []
+  let size = 0
+  for await (const part of c.req.raw.body ?? []) {
+    size += part.byteLength
+    if (size > limit) {
+      throw new GatewayError(413, `Request body exceeds the limit of ${limit} bytes.`, {
+        code: 'request_too_large',
+      })
+    }
+    parts.push(part)
+  }
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const part of parts) {
+    bytes.set(part, at)
+    at += part.byteLength
+  }
+  return bytes
+}

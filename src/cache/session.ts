@@ -74,7 +74,7 @@ export async function openCache(
       return announce(c, { ...NO_CACHE, status: 'BYPASS' })
     }
   }
-  if (found) return announce(c, { ...NO_CACHE, status: found.status, hit: serve(c, body, found) })
+  if (found) return { ...NO_CACHE, status: found.status, hit: serve(c, body, found) }
 
   const save = (completion: ChatCompletion, model: string) => {
     if (!qualifies(completion, settings.cacheToolCalls)) return
@@ -140,6 +140,8 @@ async function lookupSimilar(
 
 function serve(c: Context<AppEnv>, body: ChatRequest, found: Found): CacheHit {
   const { entry } = found
+  // Headers first: the response below is built from them.
+  c.header('x-cache', found.status)
   c.header('age', String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))))
   if (found.similarity !== undefined) c.header('x-cache-similarity', found.similarity.toFixed(4))
   const completion = replayedCompletion(entry.completion)

@@ -3,7 +3,8 @@
  * POST /v1/chat/completions: validate -> resolve targets -> admit (limits, budget) -> dispatch
  * with retries and fallback -> answer as JSON or relay the stream -> settle usage after the
  * response, through waitUntil, so metering never delays the client. A cache hit is answered
- * between admission and dispatch; a fresh answer is stored after the response.
+ * between admission and dispatch; a fresh answer is stored after the response. Retrieval, when
+ * asked for, adds its sources to the prompt before all of this and its citations to the answer.
  */
 import type { Context } from 'hono'
 import { type CacheSession, openCache } from '../cache/session'
@@ -15,6 +16,8 @@ import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
 import { parseBody } from '../openai/parse'
 import type { StreamItem, Usage } from '../providers/types'
 import { openAIUsage } from '../providers/usage'
+import { citeResponse } from '../retrieval/cite-response'
+import { retrieveForChat } from '../retrieval/rag'
 import { targetKey } from '../routing/order-targets'
 import type { MeteredUsage } from '../tenancy/types'
 import { dispatch, type PreparedTarget } from './dispatch'
@@ -29,8 +32,13 @@ export const CHAT_ENDPOINT = '/v1/chat/completions'
 type Settle = (usage: MeteredUsage | null) => void
 
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
-  const body = parseBody(ChatRequestSchema, await readJsonBody(c))
-  const targets = await prepareTargets(c, body.model, 'chat')
+  const request = parseBody(ChatRequestSchema, await readJsonBody(c))
+  const targets = await prepareTargets(c, request.model, 'chat')
+  // Before admission and the cache: the sources are part of what limits count and caches key.
+  const retrieval = await retrieveForChat(c, request)
+  const body = retrieval ? { ...request, messages: retrieval.messages } : request
+  const cite = (response: Response) =>
+    retrieval ? citeResponse(response, retrieval.sources) : response
   const promptTokens = estimateMessagesTokens(body.messages)
   const admission = await admitRequest(c, {
     endpoint: CHAT_ENDPOINT,
@@ -44,11 +52,13 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     const cache = await openCache(c, body, targets)
     if (cache.hit) {
       settle({ ...cache.hit.usage, endpoint: CHAT_ENDPOINT })
-      return cache.hit.response
+      return await cite(cache.hit.response)
     }
-    return body.stream
-      ? await streamChat(c, body, targets, promptTokens, settle, cache)
-      : await completeChat(c, body, targets, promptTokens, settle, cache)
+    return await cite(
+      body.stream
+        ? await streamChat(c, body, targets, promptTokens, settle, cache)
+        : await completeChat(c, body, targets, promptTokens, settle, cache)
+    )
   } catch (error) {
     settle(null)
     throw error

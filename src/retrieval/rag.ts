@@ -9,13 +9,12 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
-import { encodeSSE } from '../lib/sse'
 import { contentText, estimateTokens } from '../lib/tokens'
 import type { ChatMessage, ChatRequest } from '../openai/chat-request'
 import { getRedis } from '../stores/redis'
 import { requireCollection, vectorIndexOf } from './collections'
 import { type SearchHit, searchCollection } from './search'
-import { DEFAULT_CONTEXT_TOKENS, RetrievalSettingsSchema } from './settings'
+import { DEFAULT_CONTEXT_TOKENS } from './settings'
 
 export const DEFAULT_TOP_K = 5
 
@@ -40,8 +39,7 @@ export async function retrieveForChat(
   c: Context<AppEnv>,
   body: ChatRequest
 ): Promise<Retrieval | undefined> {
-  const parsedSettings = RetrievalSettingsSchema.safeParse(c.var.tenant.config.retrieval ?? {})
-  const settings = parsedSettings.success ? parsedSettings.data : {}
+  const settings = c.var.tenant.config.retrieval ?? {}
   // The request's own options replace the tenant default; its filter belongs to its collection.
   const requested =
     body.retrieval ??
@@ -123,16 +121,4 @@ export function citations(sources: SearchHit[], answer: string): Citation[] {
     score: hit.score,
     cited: cited.has(i + 1),
   }))
-}
-
-/**
- * A named event, so raw SSE readers can tell it apart; shaped like a chunk with no choices (as a
- * usage chunk is), because the official SDKs yield unknown named events as ordinary chunks.
- */
-export function citationsEvent(
-  identity: { id: string; model: string; created: number },
-  list: Citation[]
-): Uint8Array {
-  const payload = { ...identity, object: 'chat.completion.citations', choices: [], citations: list }
-  return encodeSSE(JSON.stringify(payload), 'citations')
 }

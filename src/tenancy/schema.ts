@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
+import { RetrievalSettingsSchema } from '../retrieval/settings'
 
 const positiveInt = z.int().check(z.minimum(1))
 const usd = z.number().check(z.minimum(0))
@@ -49,9 +50,6 @@ export const StoredProviderSchema = z.object({
   base_url: z.optional(z.string()),
 })
 
-/** Settings later features (retrieval) own: an open record they validate. */
-const openSettings = z.optional(z.record(z.string(), z.unknown()))
-
 const tenantConfigFields = {
   /** Allowed models (names or globs); absent means every model the catalog routes. */
   models: z.optional(modelPatterns),
@@ -66,7 +64,8 @@ const tenantConfigFields = {
   default_max_output_tokens: z.optional(positiveInt),
   /** Exact and semantic response cache (src/cache/settings.ts). */
   cache: z.optional(CacheSettingsSchema),
-  retrieval: openSettings,
+  /** Retrieval defaults for chat: collection, top_k, filter, context budget (src/retrieval/settings.ts). */
+  retrieval: z.optional(RetrievalSettingsSchema),
 }
 
 export const TenantConfigSchema = z.object({

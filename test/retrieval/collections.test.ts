@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createTenant, type TestTenant } from '../helpers/gateway'
+import { api, uniqueName, vectorIds } from './helpers'
+
+let tenant: TestTenant
+
+beforeAll(async () => {
+  tenant = await createTenant()
+})
+
+const handbook = {
+  id: 'handbook',
+  title: 'Employee handbook',
+  url: 'https://example.com/handbook',
+  markdown: [
+    '# Holidays',
+    'Every employee gets **30 days** of paid holiday a year, booked through the [portal](https://hr) at least two weeks ahead.',
+    '# Expenses',
+    'Submit expenses within 60 days of purchase, with a receipt attached for anything over ten euros.',
+  ].join('\n\n'),
+  metadata: { team: 'people', year: 2024, tags: ['hr', 'policy'] },
+}
+
+describe('collections', () => {
+  it('creates, lists, reads and deletes a collection', async () => {
+    const name = uniqueName('docs')
+    const created = await api(tenant.apiKey, 'POST', '/v1/collections', {
+      name,
+      description: 'Team docs',
+      chunk_size: 200,
+      chunk_overlap: 20,
+    })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ name, chunk_size: 200, chunk_overlap: 20, documents: 0 })
+
+    const again = await api(tenant.apiKey, 'POST', '/v1/collections', { name })
+    expect(again.status).toBe(409)
+
+    const listed = await api(tenant.apiKey, 'GET', '/v1/collections')
+    expect((listed.body.data as Array<{ name: string }>).map((c) => c.name)).toContain(name)
+
+    const deleted = await api(tenant.apiKey, 'DELETE', `/v1/collections/${name}`)
+    expect(deleted.body).toMatchObject({ name, deleted: true })
+    expect((await api(tenant.apiKey, 'GET', `/v1/collections/${name}`)).status).toBe(404)
+  })
+
+  it('refuses bad names and settings with a 400 naming the field', async () => {
+    const bad = await api(tenant.apiKey, 'POST', '/v1/collections', { name: 'Bad Name' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatchObject({ param: 'name' })
+    const overlap = await api(tenant.apiKey, 'POST', '/v1/collections', {
+      name: uniqueName('x'),
+      chunk_size: 100,
+      chunk_overlap: 80,
+    })
+    expect(overlap.status).toBe(400)
+    expect(overlap.body.error).toMatchObject({ param: 'chunk_overlap' })
+  })
+})
+
+describe('documents', () => {
+  it('ingests, lists, reads with chunks, and deletes a document with its vectors', async () => {
+    const name = uniqueName('hb')
+    await api(tenant.apiKey, 'POST', '/v1/collections', { name, chunk_size: 50, chunk_overlap: 0 })
+    const ingested = await api(tenant.apiKey, 'POST', `/v1/collections/${name}/documents`, handbook)
+    expect(ingested.status).toBe(200)
+    expect(ingested.body).toMatchObject({ created: 1, updated: 0, unchanged: 0 })
+    const chunks = (ingested.body.data as Array<{ chunks: number }>)[0]?.chunks ?? 0
+    expect(chunks).toBe(2)
+    expect(await vectorIds(tenant.tenantId, name)).toEqual(['handbook#0', 'handbook#1'])
+
+    const list = await api(tenant.apiKey, 'GET', `/v1/collections/${name}/documents`)
+    expect(list.body.data).toEqual([
+      expect.objectContaining({
+        id: 'handbook',
+        title: 'Employee handbook',
+        chunks: 2,
+        status: 'ready',
+      }),
+    ])
+    const one = await api(
+      tenant.apiKey,
+      'GET',
+      `/v1/collections/${name}/documents/handbook?include_chunks=true`
+    )
+    expect(one.body.chunk_texts).toEqual([
+      {
+        index: 0,
+        text: 'Holidays\n\nEvery employee gets 30 days of paid holiday a year, booked through the portal at least two weeks ahead.',
+      },
+      {
+        index: 1,
+        text: 'Expenses\n\nSubmit expenses within 60 days of purchase, with a receipt attached for anything over ten euros.',
+      },
+    ])
+
+    const removed = await api(tenant.apiKey, 'DELETE', `/v1/collections/${name}/documents/handbook`)
+    expect(removed.body).toMatchObject({ id: 'handbook', deleted: true })
+    expect(await vectorIds(tenant.tenantId, name)).toEqual([])
+    const gone = await api(tenant.apiKey, 'GET', `/v1/collections/${name}/documents/handbook`)
+    expect(gone.status).toBe(404)
+  })
+})

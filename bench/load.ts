@@ -37,9 +37,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const instance = autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration: spec.durationSeconds,
-    amount: spec.amount,
-    overallRate: spec.overallRate,
+    // autocannon rejects a present-but-undefined duration, so only set options that apply.
+    ...(spec.amount === undefined ? { duration: spec.durationSeconds } : { amount: spec.amount }),
+    ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),
     timeout: 30,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...spec.headers },

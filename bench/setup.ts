@@ -78,7 +78,10 @@ export async function startBench(): Promise<Bench> {
 }
 
 /** Direct to the mock, through the trivial Worker, and through Portkey: no gateway key needed. */
-export function referenceTargets(bench: Bench, model: string): Record<string, Target> {
+export function referenceTargets(
+  bench: Bench,
+  model: string
+): { direct: Target; trivial: Target; portkey: Target } {
   const headers = { authorization: 'Bearer bench' }
   return {
     direct: { name: 'direct', url: `${bench.stack.mockProviderUrl}${CHAT}`, headers, model },

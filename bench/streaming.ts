@@ -2,6 +2,8 @@
  * Streamed chat completions timed from the client's side, which a load generator cannot see:
  * time to the first SSE data frame and to the end of the stream, one request at a time.
  */
+import { median } from './stats.ts'
+
 export type StreamTiming =
   | { ok: true; firstFrameMs: number; totalMs: number }
   | { ok: false; error: string }
@@ -36,4 +38,52 @@ export async function timeStream(
     return { ok: false, error: `stream ended without [DONE]: ${text.slice(-200)}` }
   }
   return { ok: true, firstFrameMs, totalMs }
+}
+
+export type StreamTarget = {
+  name: string
+  url: string
+  headers: Record<string, string>
+  body: string
+}
+
+/** Per-round medians (NaN for a round where every stream failed), aligned across targets. */
+export type StreamSeries = { firstFrame: number[]; total: number[]; failures: string[] }
+
+/** Round-robin over the targets, `perRound` streams each per round. */
+export async function streamRounds(
+  targets: StreamTarget[],
+  rounds: number,
+  perRound: number
+): Promise<Map<string, StreamSeries>> {
+  const series = targets.map((): StreamSeries => ({ firstFrame: [], total: [], failures: [] }))
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [index, target] of targets.entries()) {
+      const timings: Array<{ firstFrameMs: number; totalMs: number }> = []
+      for (let i = 0; i < perRound; i += 1) {
+        const timing = await timeStream(target.url, target.headers, target.body).catch(
+          (error: unknown): StreamTiming => ({ ok: false, error: String(error) })
+        )
+        if (timing.ok) timings.push(timing)
+        else series[index]?.failures.push(timing.error)
+      }
+      series[index]?.firstFrame.push(median(timings.map((timing) => timing.firstFrameMs)))
+      series[index]?.total.push(median(timings.map((timing) => timing.totalMs)))
+    }
+  }
+  return new Map(targets.map((target, index) => [target.name, series[index] ?? emptySeries()]))
+}
+
+/** Median over rounds of `ours - theirs`, skipping rounds where either failed. */
+export function addedPerRound(ours: number[], theirs: number[]): number {
+  return median(
+    ours.flatMap((value, round) => {
+      const base = theirs[round]
+      return base === undefined || Number.isNaN(value) || Number.isNaN(base) ? [] : [value - base]
+    })
+  )
+}
+
+function emptySeries(): StreamSeries {
+  return { firstFrame: [], total: [], failures: [] }
 }

@@ -15,13 +15,14 @@ const UNREACHABLE_LIMITS = {
 /** No limits, no budget, no cache: authentication and the relay only. */
 export const PASS_THROUGH: TenantConfig = {}
 
-/** Every check on the request path, none of them refusing. */
-export function fullProfile(cache: TenantConfig | undefined): TenantConfig {
-  return {
-    limits: UNREACHABLE_LIMITS,
-    budget: { monthly_hard_usd: 1_000_000, monthly_soft_usd: 900_000 },
-    ...(cache ? { cache } : {}),
-  }
+/** Exact and semantic answer cache on (src/cache/settings.ts). */
+export const CACHE_ON = { enabled: true, semantic: { enabled: true } }
+
+/** Every check on the request path, none of them refusing; unique prompts make both caches miss. */
+export const FULL: TenantConfig = {
+  limits: UNREACHABLE_LIMITS,
+  budget: { monthly_hard_usd: 1_000_000, monthly_soft_usd: 900_000 },
+  cache: CACHE_ON,
 }
 
 export async function createTenantKey(

@@ -231,7 +231,10 @@ describe('search', () => {
       )
     }
     // Valid grammar with a pattern only the index checks: its 400 stays a 400 for the caller.
-    const byIndex = await api(tenant.apiKey, 'POST', path, { query: 'x', filter: "name GLOB '[z-a]'" })
+    const byIndex = await api(tenant.apiKey, 'POST', path, {
+      query: 'x',
+      filter: "name GLOB '[z-a]'",
+    })
     expect(byIndex.status).toBe(400)
     expect(byIndex.body.error).toMatchObject({ param: 'filter', code: 'invalid_filter' })
     expect((byIndex.body.error as { message: string }).message).toMatch(/character range/)

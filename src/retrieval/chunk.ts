@@ -86,11 +86,13 @@ function sections(blocks: Block[]): string[][] {
   return groups
 }
 
-/** At most `overlap` tokens from the end, starting at a word. */
+/** At most `overlap` tokens from the end, starting at a sentence if one starts there, else a word. */
 function overlapTail(text: string, overlap: number): string {
   if (overlap <= 0) return ''
   const tail = text.slice(-overlap * CHARS_PER_TOKEN)
-  const wordStart = tail.search(/\s\S/)
-  const trimmed = tail.length < text.length && wordStart >= 0 ? tail.slice(wordStart + 1) : tail
-  return `${trimmed.trim()} `
+  if (tail.length === text.length) return `${tail.trim()} `
+  const sentence = tail.search(/[.!?]\s+\S/)
+  const word = tail.search(/\s\S/)
+  const start = sentence >= 0 ? sentence + 1 : word
+  return start >= 0 ? `${tail.slice(start).trim()} ` : ''
 }

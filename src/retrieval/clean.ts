@@ -75,7 +75,7 @@ function inlineMarkdown(line: string): string {
       .replace(/(^|[^\w*])[*_](?=\S)(.+?)(?<=\S)[*_](?![\w*])/g, '$1$2')
       .replace(/~~(.+?)~~/g, '$1')
       .replace(/`([^`]+)`/g, '$1')
-      .replace(/^\s*\|(.*)\|\s*$/, '$1')
+      .replace(/^\s*\|\s*(.*?)\s*\|\s*$/, '$1')
       .replace(/\s*\|\s*/g, ' | ')
   )
 }

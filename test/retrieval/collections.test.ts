@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, type TestTenant } from '../helpers/gateway'
+import { createTenant, gatewayWith, type TestTenant } from '../helpers/gateway'
 import { api, uniqueName, vectorIds } from './helpers'
 
 let tenant: TestTenant
@@ -99,5 +99,35 @@ describe('documents', () => {
     expect(await vectorIds(tenant.tenantId, name)).toEqual([])
     const gone = await api(tenant.apiKey, 'GET', `/v1/collections/${name}/documents/handbook`)
     expect(gone.status).toBe(404)
+  })
+})
+
+describe('without a Vector index', () => {
+  it('answers 503 with a message that names the missing settings', async () => {
+    const noVector = gatewayWith({
+      UPSTASH_VECTOR_REST_URL: undefined,
+      UPSTASH_VECTOR_REST_TOKEN: undefined,
+    })
+    const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' }
+    const create = await noVector('http://gateway/v1/collections', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: uniqueName('nv') }),
+    })
+    expect(create.status).toBe(503)
+    const body = (await create.json()) as { error: { code: string; message: string } }
+    expect(body.error.code).toBe('retrieval_unavailable')
+    expect(body.error.message).toContain('UPSTASH_VECTOR_REST_URL')
+    const chat = await noVector('http://gateway/v1/chat/completions', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        model: 'mock/m',
+        messages: [{ role: 'user', content: 'hi' }],
+        retrieval: { collection: 'any' },
+      }),
+    })
+    expect(chat.status).toBe(503)
+    await chat.body?.cancel()
   })
 })

@@ -3,7 +3,7 @@
  * Wires the request path: request id -> configuration -> routes (each with its own auth and
  * limits) -> gateway pipeline -> provider adapter -> response. Failures end in `onError`.
  */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from './env'
 import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'

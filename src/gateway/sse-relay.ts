@@ -26,8 +26,6 @@ export type RelayOptions = {
   /** The client asked for `stream_options.include_usage`. */
   includeUsage: boolean
   promptTokensEstimate: number
-  /** Extra events to send just before [DONE] on success (retrieval citations). */
-  trailer?: () => Uint8Array[]
   abortUpstream(reason: unknown): void
   onEnd(outcome: RelayOutcome): void
 }
@@ -66,7 +64,6 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
                 const estimate = estimatedUsageChunk(answer, options.promptTokensEstimate)
                 controller.enqueue(encodeSSE(JSON.stringify(estimate)))
               }
-              for (const event of options.trailer?.() ?? []) controller.enqueue(event)
               controller.enqueue(DONE)
               controller.close()
               end('finished')

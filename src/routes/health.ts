@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 
 /** Liveness only: it must answer even when Redis or a provider is down, and it needs no key. */

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { purgeTenantCache } from '../../cache/purge'
 import type { AppEnv } from '../../env'
 import { existingTenant } from './tenants'

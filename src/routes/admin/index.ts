@@ -3,7 +3,7 @@
  * The admin API, mounted at /admin: tenants, their keys, usage and cache. Admin-token only; tenant
  * keys never open it.
  */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../../env'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../../env'
 import { GatewayError } from '../../errors'
 import { randomBase64Url } from '../../lib/crypto'

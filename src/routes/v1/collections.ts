@@ -5,7 +5,7 @@
  * collection is simply not found.
  */
 import type { Context } from 'hono'
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../../env'
 import { readJsonBody } from '../../gateway/json-body'

@@ -54,12 +54,14 @@ export async function reserveSpend(
 /** Adds (or, negative, returns) micro-USD on every counter. */
 export async function adjustSpend(redis: Redis, counters: string[], amount: number): Promise<void> {
   if (amount === 0 || counters.length === 0) return
-  const transaction = redis.multi()
-  for (const counter of counters) {
-    transaction.incrby(counter, amount)
-    transaction.expire(counter, COUNTER_TTL_SECONDS)
-  }
-  await transaction.exec()
+  // Plain commands, not a transaction: each INCRBY is atomic on its own, and the client's
+  // auto-pipelining sends them with the request's usage increments in one round trip.
+  await Promise.all(
+    counters.flatMap((counter) => [
+      redis.incrby(counter, amount),
+      redis.expire(counter, COUNTER_TTL_SECONDS),
+    ])
+  )
 }
 
 export async function readSpend(redis: Redis, counters: string[]): Promise<number[]> {

@@ -68,14 +68,17 @@ export async function recordUsage(
     estimated_requests: usage.estimated ? 1 : 0,
   }
   const hash = dailyUsage(tenantId, utcDay(time))
-  const transaction = redis.multi()
+  // Each HINCRBY is atomic on its own; no transaction is needed, and the client's
+  // auto-pipelining sends them, with the budget adjustment, in one round trip.
+  const increments: Array<Promise<unknown>> = []
   for (const metric of COUNT_METRICS) {
     const amount = counts[metric]
-    if (amount !== 0) transaction.hincrby(hash, usageField(metric, keyId, usage.model), amount)
+    if (amount !== 0)
+      increments.push(redis.hincrby(hash, usageField(metric, keyId, usage.model), amount))
   }
   if (costUsd !== 0) {
-    transaction.hincrbyfloat(hash, usageField(COST_METRIC, keyId, usage.model), costUsd)
+    increments.push(redis.hincrbyfloat(hash, usageField(COST_METRIC, keyId, usage.model), costUsd))
   }
-  transaction.expire(hash, USAGE_TTL_SECONDS)
-  await transaction.exec()
+  increments.push(redis.expire(hash, USAGE_TTL_SECONDS))
+  await Promise.all(increments)
 }

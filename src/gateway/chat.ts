@@ -40,6 +40,9 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const cite = (response: Response) =>
     retrieval ? citeResponse(response, retrieval.sources) : response
   const promptTokens = estimateMessagesTokens(body.messages)
+  // The cache lookup runs while admission checks limits: two independent round trips at once.
+  const opening = openCache(c, body, targets)
+  opening.catch(() => {}) // awaited below; a refused request must not leave it unhandled
   const admission = await admitRequest(c, {
     endpoint: CHAT_ENDPOINT,
     model: targetKey(targets[0] ?? { provider: '', model: body.model }),
@@ -49,7 +52,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
   const settle: Settle = (usage) => c.executionCtx.waitUntil(admission.settle(usage))
   try {
-    const cache = await openCache(c, body, targets)
+    const cache = await opening
     if (cache.hit) {
       settle({ ...cache.hit.usage, endpoint: CHAT_ENDPOINT })
       return await cite(cache.hit.response)

@@ -71,9 +71,7 @@ export const ChatRequestSchema = z.looseObject({
   model: text.check(z.minLength(1)),
   messages: z.array(Message).check(z.minLength(1)),
   stream: z.optional(z.nullable(z.boolean())),
-  stream_options: z.optional(
-    z.nullable(z.looseObject({ include_usage: z.optional(z.boolean()) }))
-  ),
+  stream_options: z.optional(z.nullable(z.looseObject({ include_usage: z.optional(z.boolean()) }))),
   tools: z.optional(z.array(FunctionTool)),
   tool_choice: z.optional(ToolChoice),
   parallel_tool_calls: z.optional(z.boolean()),

@@ -59,8 +59,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     }
     return await cite(
       body.stream
-        ? await streamChat(c, body, targets, promptTokens, settle, cache)
-        : await completeChat(c, body, targets, promptTokens, settle, cache)
+        ? await streamChat({ c, body, targets, promptTokens, settle, cache })
+        : await completeChat({ c, body, targets, promptTokens, settle, cache })
     )
   } catch (error) {
     settle(null)
@@ -68,27 +68,42 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   }
 }
 
-async function completeChat(
-  c: Context<AppEnv>,
-  body: ChatRequest,
-  targets: PreparedTarget[],
-  promptTokens: number,
-  settle: Settle,
+/** What answering one admitted, uncached request needs. */
+type Turn = {
+  c: Context<AppEnv>
+  body: ChatRequest
+  targets: PreparedTarget[]
+  promptTokens: number
+  settle: Settle
   cache: CacheSession
-): Promise<Response> {
-  const dispatched = await dispatch(
-    targets,
+}
+
+/** Dispatches the turn to its targets; `read` turns one target's 2xx response into the answer. */
+function dispatchChat<T>(
+  turn: Turn,
+  stream: boolean,
+  read: (response: Response, target: PreparedTarget) => Promise<T>
+) {
+  const { body } = turn
+  return dispatch(
+    turn.targets,
     async (target, signal) => {
       const request = target.adapter.chatRequest({
         body,
         model: target.model,
-        stream: false,
+        stream,
         credentials: target.credentials,
       })
-      const response = await callUpstream(request, target, signal)
-      return target.adapter.chatResponse(await response.json(), body.model)
+      return read(await callUpstream(request, target, signal), target)
     },
-    { clientSignal: c.req.raw.signal }
+    { clientSignal: turn.c.req.raw.signal }
+  )
+}
+
+async function completeChat(turn: Turn): Promise<Response> {
+  const { c, body, promptTokens, settle, cache } = turn
+  const dispatched = await dispatchChat(turn, false, async (response, target) =>
+    target.adapter.chatResponse(await response.json(), body.model)
   )
   dispatched.finish()
   const { completion, usage } = dispatched.value
@@ -106,32 +121,15 @@ async function completeChat(
   return c.json(completion, 200, headers)
 }
 
-async function streamChat(
-  c: Context<AppEnv>,
-  body: ChatRequest,
-  targets: PreparedTarget[],
-  promptTokens: number,
-  settle: Settle,
-  cache: CacheSession
-): Promise<Response> {
-  const dispatched = await dispatch(
-    targets,
-    async (target, signal) => {
-      const request = target.adapter.chatRequest({
-        body,
-        model: target.model,
-        stream: true,
-        credentials: target.credentials,
-      })
-      const response = await callUpstream(request, target, signal)
-      if (!response.body) throw new TypeError('Upstream stream has no body')
-      const rest = target.adapter.chatStream(response.body)[Symbol.asyncIterator]()
-      // The 200 is committed only once the first chunk is here: until then we can still fall back.
-      const first: IteratorResult<StreamItem> = await rest.next()
-      return { first, rest }
-    },
-    { clientSignal: c.req.raw.signal }
-  )
+async function streamChat(turn: Turn): Promise<Response> {
+  const { c, body, promptTokens, settle, cache } = turn
+  const dispatched = await dispatchChat(turn, true, async (response, target) => {
+    if (!response.body) throw new TypeError('Upstream stream has no body')
+    const rest = target.adapter.chatStream(response.body)[Symbol.asyncIterator]()
+    // The 200 is committed only once the first chunk is here: until then we can still fall back.
+    const first: IteratorResult<StreamItem> = await rest.next()
+    return { first, rest }
+  })
   const { first, rest } = dispatched.value
   const stream = relayStream({
     first,

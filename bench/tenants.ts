@@ -2,6 +2,8 @@
  * Benchmark tenants and keys, created through the gateway's admin API like any other, with the
  * tenant config each profile needs (src/tenancy/schema.ts).
  */
+import { createTenantWithKey } from '../dev/lib/admin-client.ts'
+
 export type TenantConfig = Record<string, unknown>
 
 /** Limits far above what a run can reach: every check runs, none refuses. */
@@ -31,21 +33,10 @@ export async function createTenantKey(
   name: string,
   config: TenantConfig
 ): Promise<string> {
-  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }
-  const tenant = await postJson(`${gatewayUrl}/admin/tenants`, admin, { name, config })
-  const key = await postJson(`${gatewayUrl}/admin/tenants/${String(tenant.id)}/keys`, admin, {
-    name: 'bench',
+  const { apiKey } = await createTenantWithKey(gatewayUrl, adminToken, {
+    name,
+    config,
+    keyName: 'bench',
   })
-  return String(key.secret)
-}
-
-async function postJson(
-  url: string,
-  headers: Record<string, string>,
-  body: unknown
-): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) })
-  const json = (await response.json()) as Record<string, unknown>
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${JSON.stringify(json)}`)
-  return json
+  return apiKey
 }

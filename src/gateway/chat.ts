@@ -11,7 +11,6 @@ import { type CacheSession, openCache } from '../cache/session'
 import type { AppEnv } from '../env'
 import { SSE_HEADERS } from '../lib/sse'
 import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
-import { admitRequest } from '../limits/admission'
 import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
 import { parseBody } from '../openai/parse'
 import type { StreamItem, Usage } from '../providers/types'
@@ -20,6 +19,7 @@ import { citeResponse } from '../retrieval/cite-response'
 import { retrieveForChat } from '../retrieval/rag'
 import { targetKey } from '../routing/order-targets'
 import type { MeteredUsage } from '../tenancy/types'
+import { admit, type Settle } from './admit'
 import { dispatch, type PreparedTarget } from './dispatch'
 import { readJsonBody } from './json-body'
 import { relayStream } from './sse-relay'
@@ -28,8 +28,6 @@ import { servedByHeaders } from './timing'
 import { callUpstream } from './upstream-call'
 
 export const CHAT_ENDPOINT = '/v1/chat/completions'
-
-type Settle = (usage: MeteredUsage | null) => void
 
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const request = parseBody(ChatRequestSchema, await readJsonBody(c))
@@ -43,14 +41,12 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   // The cache lookup runs while admission checks limits: two independent round trips at once.
   const opening = openCache(c, body, targets)
   opening.catch(() => {}) // awaited below; a refused request must not leave it unhandled
-  const admission = await admitRequest(c, {
+  const settle = await admit(c, {
     endpoint: CHAT_ENDPOINT,
     model: targetKey(targets[0] ?? { provider: '', model: body.model }),
     promptTokens,
     maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
   })
-  for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
-  const settle: Settle = (usage) => c.executionCtx.waitUntil(admission.settle(usage))
   try {
     const cache = await opening
     if (cache.hit) {

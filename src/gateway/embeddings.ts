@@ -5,10 +5,10 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { estimateTokens } from '../lib/tokens'
-import { admitRequest } from '../limits/admission'
 import { type EmbeddingsRequest, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { parseBody } from '../openai/parse'
 import { targetKey } from '../routing/order-targets'
+import { admit } from './admit'
 import { dispatch } from './dispatch'
 import { readJsonBody } from './json-body'
 import { prepareTargets } from './targets'
@@ -21,13 +21,12 @@ export async function embeddings(c: Context<AppEnv>): Promise<Response> {
   const body = parseBody(EmbeddingsRequestSchema, await readJsonBody(c))
   const targets = await prepareTargets(c, body.model, 'embeddings')
   const promptTokens = estimateInputTokens(body.input)
-  const admission = await admitRequest(c, {
+  const settle = await admit(c, {
     endpoint: EMBEDDINGS_ENDPOINT,
     model: targetKey(targets[0] ?? { provider: '', model: body.model }),
     promptTokens,
     maxOutputTokens: 0,
   })
-  for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
   try {
     const dispatched = await dispatch(
       targets,
@@ -41,19 +40,17 @@ export async function embeddings(c: Context<AppEnv>): Promise<Response> {
     dispatched.finish()
     const result = dispatched.value
     const reported = result.usage?.prompt_tokens
-    c.executionCtx.waitUntil(
-      admission.settle({
-        model: targetKey(dispatched.target),
-        promptTokens: reported ?? promptTokens,
-        completionTokens: 0,
-        cachedTokens: 0,
-        estimated: reported === undefined,
-        endpoint: EMBEDDINGS_ENDPOINT,
-      })
-    )
+    settle({
+      model: targetKey(dispatched.target),
+      promptTokens: reported ?? promptTokens,
+      completionTokens: 0,
+      cachedTokens: 0,
+      estimated: reported === undefined,
+      endpoint: EMBEDDINGS_ENDPOINT,
+    })
     return c.json(result, 200, servedByHeaders(dispatched, c.var.startedAt))
   } catch (error) {
-    c.executionCtx.waitUntil(admission.settle(null))
+    settle(null)
     throw error
   }
 }

@@ -6,6 +6,7 @@
  * requests cannot overshoot a cap beyond what their own estimates under-counted.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import { addCounters } from '../stores/counter-batch'
 
 /** Budget counters outlive their month long enough for late settlements. */
 const COUNTER_TTL_SECONDS = 62 * 24 * 3600
@@ -54,13 +55,10 @@ export async function reserveSpend(
 /** Adds (or, negative, returns) micro-USD on every counter. */
 export async function adjustSpend(redis: Redis, counters: string[], amount: number): Promise<void> {
   if (amount === 0 || counters.length === 0) return
-  // Plain commands, not a transaction: each INCRBY is atomic on its own, and the client's
-  // auto-pipelining sends them with the request's usage increments in one round trip.
-  await Promise.all(
-    counters.flatMap((counter) => [
-      redis.incrby(counter, amount),
-      redis.expire(counter, COUNTER_TTL_SECONDS),
-    ])
+  await addCounters(
+    redis,
+    counters.map((key) => ({ key, amount })),
+    Object.fromEntries(counters.map((key) => [key, COUNTER_TTL_SECONDS]))
   )
 }
 

@@ -2,9 +2,10 @@
  * @module
  * Writes one request's usage: HINCRBY / HINCRBYFLOAT on the tenant's hash for the UTC day, one
  * field per metric, key and model. Increments commute, so concurrent requests never lose an
- * update, and one MULTI keeps a request's fields together.
+ * update, and the isolate's counter batch writes many requests' increments in one pipeline.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import { addCounters, type CounterIncrement } from '../stores/counter-batch'
 import { dailyUsage } from '../stores/keyspace'
 import type { MeteredUsage } from '../tenancy/types'
 import { utcDay } from './calendar'
@@ -68,17 +69,16 @@ export async function recordUsage(
     estimated_requests: usage.estimated ? 1 : 0,
   }
   const hash = dailyUsage(tenantId, utcDay(time))
-  // Each HINCRBY is atomic on its own; no transaction is needed, and the client's
-  // auto-pipelining sends them, with the budget adjustment, in one round trip.
-  const increments: Array<Promise<unknown>> = []
-  for (const metric of COUNT_METRICS) {
-    const amount = counts[metric]
-    if (amount !== 0)
-      increments.push(redis.hincrby(hash, usageField(metric, keyId, usage.model), amount))
-  }
-  if (costUsd !== 0) {
-    increments.push(redis.hincrbyfloat(hash, usageField(COST_METRIC, keyId, usage.model), costUsd))
-  }
-  increments.push(redis.expire(hash, USAGE_TTL_SECONDS))
-  await Promise.all(increments)
+  const increments: CounterIncrement[] = COUNT_METRICS.map((metric) => ({
+    key: hash,
+    field: usageField(metric, keyId, usage.model),
+    amount: counts[metric],
+  }))
+  increments.push({
+    key: hash,
+    field: usageField(COST_METRIC, keyId, usage.model),
+    amount: costUsd,
+    float: true,
+  })
+  await addCounters(redis, increments, { [hash]: USAGE_TTL_SECONDS })
 }

@@ -1,7 +1,9 @@
 /**
  * @module
  * Exact answers in Redis, under the tenant's prefix (so erasing a tenant sweeps them too), one
- * key per request hash, expiring with the entry's TTL.
+ * key per request hash, expiring with the entry's TTL. The isolate also keeps the answers it
+ * stored or read lately, so a repeated question is answered with no round trip at all; a purge
+ * made through another isolate reaches those copies within `LOCAL_MAX_AGE_MS`.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { ChatCompletion } from 'openai/resources/chat/completions'
@@ -13,6 +15,36 @@ export type CacheEntry = {
   /** `provider/model` that first answered, for metering hits. */
   model: string
   storedAt: number
+  /** When the entry's TTL ends (ms since the epoch); older entries without it expire with Redis. */
+  expiresAt?: number
+}
+
+/** How long an isolate serves its own copy without asking Redis (bounds a purge's reach). */
+export const LOCAL_MAX_AGE_MS = 30_000
+const LOCAL_MAX_ENTRIES = 256
+/** Larger answers are not worth the isolate's memory (128 MB for everything it does). */
+const LOCAL_MAX_TEXT_CHARS = 32_000
+
+type LocalCopy = { entry: CacheEntry; until: number }
+const local = new Map<string, LocalCopy>()
+
+function keepLocally(key: string, entry: CacheEntry, now: number): void {
+  if (entry.expiresAt === undefined || answerChars(entry) > LOCAL_MAX_TEXT_CHARS) return
+  local.delete(key)
+  local.set(key, { entry, until: Math.min(entry.expiresAt, now + LOCAL_MAX_AGE_MS) })
+  // A Map iterates in insertion order: the first key is the least recently kept.
+  const oldest = local.keys().next().value
+  if (local.size > LOCAL_MAX_ENTRIES && oldest !== undefined) local.delete(oldest)
+}
+
+function answerChars(entry: CacheEntry): number {
+  return entry.completion.choices.reduce(
+    (sum, choice) =>
+      sum +
+      (choice.message.content?.length ?? 0) +
+      JSON.stringify(choice.message.tool_calls ?? []).length,
+    0
+  )
 }
 
 export function exactCacheKey(tenantId: string, hash: string): string {
@@ -24,7 +56,14 @@ export async function readEntry(
   tenantId: string,
   hash: string
 ): Promise<CacheEntry | undefined> {
-  return (await redis.get<CacheEntry>(exactCacheKey(tenantId, hash))) ?? undefined
+  const key = exactCacheKey(tenantId, hash)
+  const now = Date.now()
+  const copy = local.get(key)
+  if (copy && copy.until > now) return copy.entry
+  local.delete(key)
+  const entry = (await redis.get<CacheEntry>(key)) ?? undefined
+  if (entry) keepLocally(key, entry, now)
+  return entry
 }
 
 export async function writeEntry(
@@ -34,11 +73,16 @@ export async function writeEntry(
   entry: CacheEntry,
   ttlSeconds: number
 ): Promise<void> {
-  await redis.set(exactCacheKey(tenantId, hash), entry, { ex: ttlSeconds })
+  const key = exactCacheKey(tenantId, hash)
+  const stored = { ...entry, expiresAt: entry.storedAt + ttlSeconds * 1000 }
+  await redis.set(key, stored, { ex: ttlSeconds })
+  keepLocally(key, stored, Date.now())
 }
 
 /** Every exact entry of the tenant; returns how many were removed. */
 export async function deleteEntries(redis: Redis, tenantId: string): Promise<number> {
+  const prefix = exactCacheKey(tenantId, '')
+  for (const key of local.keys()) if (key.startsWith(prefix)) local.delete(key)
   let cursor = '0'
   let removed = 0
   do {

@@ -37,8 +37,8 @@ const quick = flags.quick === true
 const plan = {
   rounds: Number(flags.rounds ?? (quick ? 2 : 5)),
   secondsPerRun: quick ? 1 : 2,
-  streamRounds: quick ? 2 : 4,
-  streamsPerRound: quick ? 2 : 3,
+  streamRounds: quick ? 2 : 6,
+  streamsPerRound: quick ? 2 : 5,
   coldSamples: quick ? 2 : 5,
   cacheSamples: quick ? 20 : 60,
   sustainSeconds: Number(flags['sustain-seconds'] ?? (quick ? 10 : 60)),

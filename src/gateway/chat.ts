@@ -9,10 +9,11 @@
 import type { Context } from 'hono'
 import { type CacheSession, openCache } from '../cache/session'
 import type { AppEnv } from '../env'
+import { readJsonBody } from '../lib/json-body'
 import { SSE_HEADERS } from '../lib/sse'
 import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
+import { validate } from '../lib/validate'
 import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
-import { parseBody } from '../openai/parse'
 import type { StreamItem, Usage } from '../providers/types'
 import { openAIUsage } from '../providers/usage'
 import { citeResponse } from '../retrieval/cite-response'
@@ -21,7 +22,6 @@ import { targetKey } from '../routing/order-targets'
 import type { MeteredUsage } from '../tenancy/types'
 import { admit, type Settle } from './admit'
 import { dispatch, type PreparedTarget } from './dispatch'
-import { readJsonBody } from './json-body'
 import { relayStream } from './sse-relay'
 import { prepareTargets } from './targets'
 import { servedByHeaders } from './timing'
@@ -30,7 +30,7 @@ import { callUpstream } from './upstream-call'
 export const CHAT_ENDPOINT = '/v1/chat/completions'
 
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
-  const request = parseBody(ChatRequestSchema, await readJsonBody(c))
+  const request = validate(ChatRequestSchema, await readJsonBody(c))
   const targets = await prepareTargets(c, request.model, 'chat')
   // Before admission and the cache: the sources are part of what limits count and caches key.
   const retrieval = await retrieveForChat(c, request)

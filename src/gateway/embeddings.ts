@@ -4,13 +4,13 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
+import { readJsonBody } from '../lib/json-body'
 import { estimateTokens } from '../lib/tokens'
+import { validate } from '../lib/validate'
 import { type EmbeddingsRequest, EmbeddingsRequestSchema } from '../openai/chat-request'
-import { parseBody } from '../openai/parse'
 import { targetKey } from '../routing/order-targets'
 import { admit } from './admit'
 import { dispatch } from './dispatch'
-import { readJsonBody } from './json-body'
 import { prepareTargets } from './targets'
 import { servedByHeaders } from './timing'
 import { callUpstream } from './upstream-call'
@@ -18,7 +18,7 @@ import { callUpstream } from './upstream-call'
 export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
 
 export async function embeddings(c: Context<AppEnv>): Promise<Response> {
-  const body = parseBody(EmbeddingsRequestSchema, await readJsonBody(c))
+  const body = validate(EmbeddingsRequestSchema, await readJsonBody(c))
   const targets = await prepareTargets(c, body.model, 'embeddings')
   const promptTokens = estimateInputTokens(body.input)
   const settle = await admit(c, {

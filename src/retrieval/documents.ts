@@ -158,7 +158,7 @@ async function prepare(
   position: number
 ): Promise<Prepared> {
   const [format, source] = sourceOf(input)
-  const param = `documents.${position}.${format}`
+  const param = `documents[${position}].${format}`
   const blocks = cleanDocument(source, format)
   const characters = blocks.reduce((sum, block) => sum + block.text.length, 0)
   if (characters > MAX_DOCUMENT_CHARS) {
@@ -200,7 +200,7 @@ function assertWithinLimits(prepared: Prepared[]): void {
         400,
         `Document id '${doc.id}' appears more than once in the request.`,
         {
-          param: `documents.${i}.id`,
+          param: `documents[${i}].id`,
           code: 'duplicate_document',
         }
       )

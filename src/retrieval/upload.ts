@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { safeJsonParse } from '../lib/json'
-import { validate } from '../tenancy/validation'
+import { validate } from '../lib/validate'
 import { type DocumentInput, DocumentsSchema } from './documents'
 
 const FORMATS: Record<string, 'text' | 'markdown' | 'html'> = {

@@ -5,10 +5,10 @@
  * those set to `null`, and merges providers by name.
  */
 import type { GatewayConfig } from '../config'
+import { validate } from '../lib/validate'
 import { sealProviders } from './credentials'
 import { ProvidersInputSchema, TenantSettingsInputSchema } from './schema'
 import type { TenantConfig } from './types'
-import { validate } from './validation'
 
 type ConfigInput = { providers?: Parameters<typeof sealProviders>[3] } & Omit<
   TenantConfig,

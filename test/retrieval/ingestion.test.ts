@@ -144,7 +144,10 @@ describe('document validation', () => {
       documents: [{ id: 'ok', text: 'x' }, { text: 'word '.repeat(50_000) }],
     })
     expect(huge.status).toBe(413)
-    expect(huge.body.error).toMatchObject({ code: 'document_too_large', param: 'documents.1.text' })
+    expect(huge.body.error).toMatchObject({
+      code: 'document_too_large',
+      param: 'documents[1].text',
+    })
     expect(String((huge.body.error as { message: string }).message)).toMatch(
       /249999 characters.*limit is 200000/
     )

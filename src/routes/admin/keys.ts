@@ -2,6 +2,8 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../../env'
 import { GatewayError } from '../../errors'
+import { readJsonBody } from '../../lib/json-body'
+import { validate } from '../../lib/validate'
 import { getRedis } from '../../stores/redis'
 import { forgetSecrets } from '../../tenancy/key-cache'
 import {
@@ -14,7 +16,6 @@ import {
 } from '../../tenancy/keys'
 import type { KeyRecord } from '../../tenancy/records'
 import { CreateKeySchema, RotateKeySchema } from '../../tenancy/schema'
-import { readJson } from '../../tenancy/validation'
 import { existingTenant } from './tenants'
 import { keyView } from './views'
 
@@ -22,7 +23,7 @@ import { keyView } from './views'
 export const tenantKeyRoutes = new Hono<AppEnv>()
   .post('/', async (c) => {
     const tenant = await existingTenant(c, tenantIdParam(c))
-    const input = await readJson(c, CreateKeySchema)
+    const input = validate(CreateKeySchema, await readJsonBody(c, { optional: true }))
     if (input.expires_at && Date.parse(input.expires_at) <= Date.now()) {
       throw new GatewayError(400, 'Invalid expires_at: must be in the future.', {
         param: 'expires_at',
@@ -51,7 +52,7 @@ export const keyRoutes = new Hono<AppEnv>()
     if (record.revoked_at) {
       throw new GatewayError(409, 'A revoked key cannot be rotated.', { code: 'key_revoked' })
     }
-    const { grace_seconds } = await readJson(c, RotateKeySchema)
+    const { grace_seconds } = validate(RotateKeySchema, await readJsonBody(c, { optional: true }))
     const rotated = await rotateKey(getRedis(c.var.config), record, grace_seconds)
     forgetSecrets(liveSecretHashes(record))
     const graceUntil = rotated.record.retired.find(

@@ -3,6 +3,8 @@ import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../../env'
 import { GatewayError } from '../../errors'
 import { randomBase64Url } from '../../lib/crypto'
+import { readJsonBody } from '../../lib/json-body'
+import { validate } from '../../lib/validate'
 import { UsageQuerySchema, usageReport } from '../../metering/report'
 import { getRedis } from '../../stores/redis'
 import { patchedConfig, storedConfig } from '../../tenancy/config-updates'
@@ -11,12 +13,11 @@ import { forgetTenant } from '../../tenancy/key-cache'
 import type { TenantRecord } from '../../tenancy/records'
 import { CreateTenantSchema, UpdateTenantSchema } from '../../tenancy/schema'
 import { getTenant, listTenants, putTenant } from '../../tenancy/tenants'
-import { readJson, validate } from '../../tenancy/validation'
 import { tenantView } from './views'
 
 export const tenantRoutes = new Hono<AppEnv>()
   .post('/', async (c) => {
-    const input = await readJson(c, CreateTenantSchema)
+    const input = validate(CreateTenantSchema, await readJsonBody(c, { optional: true }))
     const id = `tn_${randomBase64Url(12)}`
     const now = new Date().toISOString()
     const record: TenantRecord = {
@@ -36,7 +37,7 @@ export const tenantRoutes = new Hono<AppEnv>()
   .get('/:id', async (c) => c.json(tenantView(await existingTenant(c, c.req.param('id')))))
   .patch('/:id', async (c) => {
     const current = await existingTenant(c, c.req.param('id'))
-    const patch = await readJson(c, UpdateTenantSchema)
+    const patch = validate(UpdateTenantSchema, await readJsonBody(c, { optional: true }))
     const record: TenantRecord = {
       ...current,
       name: patch.name ?? current.name,

@@ -8,8 +8,8 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../../env'
-import { readJsonBody } from '../../gateway/json-body'
 import { isRecord } from '../../lib/json'
+import { readJsonBody } from '../../lib/json-body'
 import {
   type CollectionRecord,
   CreateCollectionSchema,
@@ -34,8 +34,8 @@ import { searchCollection } from '../../retrieval/search'
 import { FilterText, TopK } from '../../retrieval/settings'
 import { readUploadedDocuments } from '../../retrieval/upload'
 import '../../retrieval/erasure'
+import { validate } from '../../lib/validate'
 import { getRedis } from '../../stores/redis'
-import { validate } from '../../tenancy/validation'
 
 const SearchSchema = z.strictObject({
   query: z.string().check(z.trim(), z.minLength(1), z.maxLength(8000)),

@@ -127,7 +127,7 @@ describe('tenants CRUD', () => {
         'POST',
         `/admin/tenants/${id}/keys`,
         { scopes: { endpoints: ['no-slash'] } },
-        'scopes.endpoints.0',
+        'scopes.endpoints[0]',
       ],
       ['POST', `/admin/tenants/${id}/keys`, { expires_at: '2001-01-01T00:00:00Z' }, 'expires_at'],
       ['POST', `/admin/tenants/${id}/keys`, { expires_at: 'tomorrow' }, 'expires_at'],
@@ -144,7 +144,10 @@ describe('tenants CRUD', () => {
     }
     const notJson = await gateway('/admin/tenants', {
       method: 'POST',
-      headers: { authorization: 'Bearer test-admin-token-0123456789' },
+      headers: {
+        authorization: 'Bearer test-admin-token-0123456789',
+        'content-type': 'application/json',
+      },
       body: '{"name":',
     })
     expect(await failure(notJson)).toMatchObject({ status: 400, code: 'invalid_json' })

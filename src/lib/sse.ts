@@ -7,13 +7,15 @@
 export type SSEEvent = { event: string | undefined; data: string }
 
 export async function* parseSSE(body: ReadableStream<Uint8Array>): AsyncGenerator<SSEEvent> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader()
+  // Decoding inline, not through a TextDecoderStream: one stream hop less for every chunk.
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
   let buffer = ''
   try {
     while (true) {
       const { done, value } = await reader.read()
       if (done) break
-      buffer += value
+      buffer += decoder.decode(value, { stream: true })
       let boundary = findBoundary(buffer)
       while (boundary) {
         const event = parseEvent(buffer.slice(0, boundary.index))
@@ -22,7 +24,7 @@ export async function* parseSSE(body: ReadableStream<Uint8Array>): AsyncGenerato
         boundary = findBoundary(buffer)
       }
     }
-    const last = parseEvent(buffer)
+    const last = parseEvent(buffer + decoder.decode())
     if (last) yield last
   } finally {
     reader.releaseLock()

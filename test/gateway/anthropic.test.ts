@@ -1,30 +1,16 @@
 import type OpenAI from 'openai'
-import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  chatRequest,
-  createTenant,
-  gatewayFetch,
-  mockRequests,
-  openAIClient,
-  type TestTenant,
-  uniqueTag,
-} from '../helpers/gateway'
+import { describe, expect, it } from 'vitest'
+import { chatRequest, gatewayFetch, mockRequests, uniqueTag, withTenant } from '../helpers/gateway'
 import { dataChunks, readFrames } from '../helpers/sse'
 
-let tenant: TestTenant
-let client: OpenAI
-
-beforeAll(async () => {
-  tenant = await createTenant()
-  client = openAIClient(tenant.apiKey)
-})
+const caller = withTenant()
 
 describe('Anthropic behind the OpenAI API (mock provider speaking the Messages API)', () => {
   it('translates the request: system prompt, max_tokens, stop sequences, tools', async () => {
     const tag = uniqueTag()
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(tenant.apiKey, {
+      chatRequest(caller.tenant.apiKey, {
         model: `anthropic/claude-sonnet-4-5:tag=${tag}`,
         messages: [
           { role: 'system', content: 'Be brief.' },
@@ -80,7 +66,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
   })
 
   it('answers non-streamed with an OpenAI completion and Anthropic usage', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await caller.client.chat.completions.create({
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: 'Hello Claude' }],
     })
@@ -92,13 +78,13 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
   })
 
   it('streams: role chunk first, text deltas, finish reason, usage with input tokens kept', async () => {
-    const plain = await client.chat.completions.create({
+    const plain = await caller.client.chat.completions.create({
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: 'Stream, Claude' }],
     })
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(tenant.apiKey, {
+      chatRequest(caller.tenant.apiKey, {
         model: 'claude-sonnet-4-5',
         stream: true,
         stream_options: { include_usage: true },
@@ -120,7 +106,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
   })
 
   it('streams tool use as OpenAI tool_call deltas', async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await caller.client.chat.completions.create({
       model: 'claude-sonnet-4-5',
       stream: true,
       messages: [{ role: 'user', content: 'Weather in Rome?' }],
@@ -152,7 +138,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
   it('ends the stream with an error event when Anthropic sends one mid-stream', async () => {
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(tenant.apiKey, {
+      chatRequest(caller.tenant.apiKey, {
         model: `anthropic/claude-sonnet-4-5:cut=2,tag=${uniqueTag()}`,
         stream: true,
         messages: [{ role: 'user', content: 'break' }],
@@ -165,7 +151,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
   })
 
   it('maps Anthropic errors before the first byte to OpenAI ones', async () => {
-    const failing = client.chat.completions.create({
+    const failing = caller.client.chat.completions.create({
       model: `anthropic/claude-sonnet-4-5:status=400,tag=${uniqueTag()}`,
       messages: [{ role: 'user', content: 'x' }],
     })

@@ -1,27 +1,13 @@
 import OpenAI from 'openai'
-import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  chatRequest,
-  createTenant,
-  gatewayFetch,
-  mockRequests,
-  openAIClient,
-  type TestTenant,
-  uniqueTag,
-} from '../helpers/gateway'
+import { describe, expect, it } from 'vitest'
+import { chatRequest, gatewayFetch, mockRequests, uniqueTag, withTenant } from '../helpers/gateway'
 import { dataChunks, readFrames } from '../helpers/sse'
 
-let tenant: TestTenant
-let client: OpenAI
-
-beforeAll(async () => {
-  tenant = await createTenant()
-  client = openAIClient(tenant.apiKey)
-})
+const caller = withTenant()
 
 describe('POST /v1/chat/completions through the official client', () => {
   it('answers a non-streamed request with a chat.completion and exact usage', async () => {
-    const { data, response } = await client.chat.completions
+    const { data, response } = await caller.client.chat.completions
       .create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'Say hello' }] })
       .withResponse()
     expect(data.object).toBe('chat.completion')
@@ -39,7 +25,7 @@ describe('POST /v1/chat/completions through the official client', () => {
   })
 
   it('streams chunks the client iterates, and usage only when asked for', async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await caller.client.chat.completions.create({
       model: 'mock-gpt',
       messages: [{ role: 'user', content: 'Stream me a few words' }],
       stream: true,
@@ -56,7 +42,7 @@ describe('POST /v1/chat/completions through the official client', () => {
     expect(finish).toBe('stop')
     expect(sawUsage).toBe(false)
 
-    const withUsage = await client.chat.completions.create({
+    const withUsage = await caller.client.chat.completions.create({
       model: 'mock-gpt',
       messages: [{ role: 'user', content: 'Stream me a few words' }],
       stream: true,
@@ -77,7 +63,7 @@ describe('POST /v1/chat/completions through the official client', () => {
     const tag = uniqueTag()
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(tenant.apiKey, {
+      chatRequest(caller.tenant.apiKey, {
         model: `mock/m:tag=${tag}`,
         stream: true,
         messages: [{ role: 'user', content: 'hi' }],
@@ -109,14 +95,18 @@ describe('POST /v1/chat/completions through the official client', () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'user', content: 'Weather in Paris?' },
     ]
-    const completion = await client.chat.completions.create({ model: 'mock-gpt', messages, tools })
+    const completion = await caller.client.chat.completions.create({
+      model: 'mock-gpt',
+      messages,
+      tools,
+    })
     const call = completion.choices[0]?.message.tool_calls?.[0]
     expect(completion.choices[0]?.finish_reason).toBe('tool_calls')
     expect(call?.type === 'function' && call.function.name).toBe('get_weather')
     const args = call?.type === 'function' ? JSON.parse(call.function.arguments) : undefined
     expect(typeof args.city).toBe('string')
 
-    const stream = await client.chat.completions.create({
+    const stream = await caller.client.chat.completions.create({
       model: 'mock-gpt',
       messages,
       tools,
@@ -138,7 +128,7 @@ describe('POST /v1/chat/completions through the official client', () => {
     const tag = uniqueTag()
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(tenant.apiKey, {
+      chatRequest(caller.tenant.apiKey, {
         model: `mock/m:tag=${tag}`,
         messages: [{ role: 'user', content: 'hi' }],
         reasoning_effort: 'low',
@@ -156,7 +146,7 @@ describe('POST /v1/chat/completions through the official client', () => {
   })
 
   it('surfaces errors as the SDK APIError with the right status', async () => {
-    const missing = client.chat.completions.create({
+    const missing = caller.client.chat.completions.create({
       model: 'no-such-model',
       messages: [{ role: 'user', content: 'x' }],
     })
@@ -167,7 +157,7 @@ describe('POST /v1/chat/completions through the official client', () => {
     })
     await expect(missing).rejects.toBeInstanceOf(OpenAI.APIError)
 
-    const invalid = client.chat.completions.create({
+    const invalid = caller.client.chat.completions.create({
       model: 'mock-gpt',
       messages: [{ role: 'user', content: 'x' }],
       temperature: 7,
@@ -181,7 +171,7 @@ describe('request validation at the edge', () => {
     gatewayFetch('http://gateway/v1/chat/completions', {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${tenant.apiKey}`,
+        authorization: `Bearer ${caller.tenant.apiKey}`,
         'content-type': 'application/json',
         ...headers,
       },
@@ -240,7 +230,10 @@ describe('request validation at the edge', () => {
 
     const chunked = await gatewayFetch('http://gateway/v1/chat/completions', {
       method: 'POST',
-      headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${caller.tenant.apiKey}`,
+        'content-type': 'application/json',
+      },
       body: new Blob([huge]).stream(),
       duplex: 'half',
     } as RequestInit)

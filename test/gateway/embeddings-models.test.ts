@@ -1,18 +1,12 @@
 import type OpenAI from 'openai'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, openAIClient, type TestTenant } from '../helpers/gateway'
+import { describe, expect, it } from 'vitest'
+import { createTenant, openAIClient, withTenant } from '../helpers/gateway'
 
-let tenant: TestTenant
-let client: OpenAI
-
-beforeAll(async () => {
-  tenant = await createTenant()
-  client = openAIClient(tenant.apiKey)
-})
+const caller = withTenant()
 
 describe('POST /v1/embeddings', () => {
   it('embeds a string and a batch', async () => {
-    const single = await client.embeddings.create({
+    const single = await caller.client.embeddings.create({
       model: 'mock-embed',
       input: 'edge gateways',
       encoding_format: 'float',
@@ -23,7 +17,7 @@ describe('POST /v1/embeddings', () => {
     expect(Math.hypot(...vector)).toBeCloseTo(1, 5)
     expect(single.usage.prompt_tokens).toBeGreaterThan(0)
 
-    const batch = await client.embeddings.create({
+    const batch = await caller.client.embeddings.create({
       model: 'mock-embed',
       input: ['one', 'two', 'three'],
     })
@@ -31,8 +25,11 @@ describe('POST /v1/embeddings', () => {
   })
 
   it('decodes base64 embeddings the SDK asks for by default', async () => {
-    const result = await client.embeddings.create({ model: 'mock-embed', input: 'edge gateways' })
-    const plain = await client.embeddings.create({
+    const result = await caller.client.embeddings.create({
+      model: 'mock-embed',
+      input: 'edge gateways',
+    })
+    const plain = await caller.client.embeddings.create({
       model: 'mock-embed',
       input: 'edge gateways',
       encoding_format: 'float',
@@ -41,11 +38,11 @@ describe('POST /v1/embeddings', () => {
   })
 
   it('refuses chat models and Anthropic models for embeddings', async () => {
-    await expect(client.embeddings.create({ model: 'mock-gpt', input: 'x' })).rejects.toMatchObject(
-      { status: 404 }
-    )
     await expect(
-      client.embeddings.create({ model: 'claude-sonnet-4-5', input: 'x' })
+      caller.client.embeddings.create({ model: 'mock-gpt', input: 'x' })
+    ).rejects.toMatchObject({ status: 404 })
+    await expect(
+      caller.client.embeddings.create({ model: 'claude-sonnet-4-5', input: 'x' })
     ).rejects.toMatchObject({ status: 404 })
   })
 })
@@ -53,7 +50,7 @@ describe('POST /v1/embeddings', () => {
 describe('GET /v1/models', () => {
   it('lists the catalog models the key may use', async () => {
     const ids: string[] = []
-    for await (const model of client.models.list()) ids.push(model.id)
+    for await (const model of caller.client.models.list()) ids.push(model.id)
     expect(ids).toEqual(
       expect.arrayContaining(['mock-gpt', 'mock-embed', 'gpt-4o-mini', 'claude-sonnet-4-5'])
     )

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import OpenAI from 'openai'
-import { inject } from 'vitest'
+import { beforeAll, inject } from 'vitest'
 import type { Bindings } from '../../src/env'
 import worker from '../../src/index'
 
@@ -35,6 +35,30 @@ async function adminPost(path: string, body: unknown): Promise<Record<string, un
   const json = (await response.json()) as Record<string, unknown>
   if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`)
   return json
+}
+
+/** A tenant with one key, and the official client for it, made once before a file's tests. */
+export function withTenant(config: Record<string, unknown> = {}): {
+  readonly tenant: TestTenant
+  readonly client: OpenAI
+} {
+  let made: { tenant: TestTenant; client: OpenAI } | undefined
+  beforeAll(async () => {
+    const tenant = await createTenant(config)
+    made = { tenant, client: openAIClient(tenant.apiKey) }
+  })
+  const ready = () => {
+    if (!made) throw new Error('withTenant() is ready only inside tests')
+    return made
+  }
+  return {
+    get tenant() {
+      return ready().tenant
+    },
+    get client() {
+      return ready().client
+    },
+  }
 }
 
 /** The official OpenAI client, talking to the Worker in workerd. */

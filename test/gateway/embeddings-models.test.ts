@@ -1,4 +1,3 @@
-import type OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { createTenant, openAIClient, withTenant } from '../helpers/gateway'
 

@@ -4,6 +4,7 @@ import OpenAI from 'openai'
 import { beforeAll, inject } from 'vitest'
 import type { Bindings } from '../../src/env'
 import worker from '../../src/index'
+import { tenantWithKey } from '../tenancy/fixtures'
 
 export const ADMIN_HEADERS = {
   authorization: `Bearer ${env.ADMIN_TOKEN}`,
@@ -17,24 +18,8 @@ export async function createTenant(
   config: Record<string, unknown> = {},
   keyOptions: Record<string, unknown> = {}
 ): Promise<TestTenant> {
-  const name = `test-${crypto.randomUUID().slice(0, 8)}`
-  const tenant = await adminPost('/admin/tenants', { name, config })
-  const key = await adminPost(`/admin/tenants/${String(tenant.id)}/keys`, {
-    name: 'test',
-    ...keyOptions,
-  })
-  return { tenantId: String(tenant.id), apiKey: String(key.secret) }
-}
-
-async function adminPost(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await exports.default.fetch(`http://gateway${path}`, {
-    method: 'POST',
-    headers: ADMIN_HEADERS,
-    body: JSON.stringify(body),
-  })
-  const json = (await response.json()) as Record<string, unknown>
-  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`)
-  return json
+  const { tenantId, secret } = await tenantWithKey(config, { name: 'test', ...keyOptions })
+  return { tenantId, apiKey: secret }
 }
 
 /** A tenant with one key, and the official client for it, made once before a file's tests. */

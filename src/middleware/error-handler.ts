@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../env'
 import { GatewayError, INTERNAL_ERROR } from '../errors'
+import { logFailure } from '../lib/log'
 import { resolveRequestId } from '../lib/request-id'
 import { REQUEST_ID_HEADER } from './request-id'
 
@@ -10,14 +11,7 @@ export function errorHandler(): ErrorHandler<AppEnv> {
   return function errorHandler(err, c) {
     const error = toGatewayError(err)
     if (error === INTERNAL_ERROR || error.status >= 500) {
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          requestId: c.get('requestId'),
-          status: error.status,
-          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        })
-      )
+      logFailure(c, 'request', { status: error.status })(err)
     }
     return respondWithError(c, error)
   }

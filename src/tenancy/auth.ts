@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/crypto'
+import { logFailure } from '../lib/log'
 import { getRedis } from '../stores/redis'
 import { cachedKey, FRESH_MS, type ResolvedKey, rememberKey, STALE_IF_ERROR_MS } from './key-cache'
 import {
@@ -91,17 +92,4 @@ function staleOrUnavailable(c: Context<AppEnv>, secretHash: string, error: unkno
 
 function unauthorized(message: string, code: string): GatewayError {
   return new GatewayError(401, message, { code, headers: { 'www-authenticate': 'Bearer' } })
-}
-
-export function logFailure(c: Context<AppEnv>, what: string): (error: unknown) => void {
-  return (error) => {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        requestId: c.get('requestId'),
-        what,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      })
-    )
-  }
 }

@@ -1,15 +1,15 @@
-import { Redis } from '@upstash/redis/cloudflare'
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   adminJson,
   chat,
   createKey,
   failure,
+  gatewayRedis,
   reportedUsage,
   tenantWithKey,
 } from '../tenancy/fixtures'
 
-const redis = new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
+const redis = gatewayRedis()
 const month = () => new Date().toISOString().slice(0, 7)
 
 /** The mock provider's list price: $1 per million input tokens, $2 per million output tokens. */

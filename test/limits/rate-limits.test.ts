@@ -1,15 +1,15 @@
-import { Redis } from '@upstash/redis/cloudflare'
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   awayFromWindowEdge,
   chat,
   createKey,
   failure,
+  gatewayRedis,
   reportedUsage,
   tenantWithKey,
 } from '../tenancy/fixtures'
 
-const redis = new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
+const redis = gatewayRedis()
 
 function tpmCounter(tenantId: string): string {
   return `gw:t:${tenantId}:rl:tpm:${Math.floor(Date.now() / 60_000)}`

@@ -1,18 +1,9 @@
 import type OpenAI from 'openai'
 import { beforeAll, describe, expect, it } from 'vitest'
+import type { Citation } from '../../src/retrieval/rag'
 import { createTenant, gatewayFetch, openAIClient, type TestTenant } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
 import { api, uniqueName } from './helpers'
-
-type Citation = {
-  index: number
-  document_id: string
-  chunk: number
-  title: string | null
-  url: string | null
-  score: number
-  cited: boolean
-}
 
 const DOCUMENTS = [
   {

@@ -1,12 +1,11 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { Redis } from '@upstash/redis/cloudflare'
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import worker from '../../src/index'
 import { registerTenantEraser } from '../../src/tenancy/erasure'
-import { BASE, TEST_ADMIN_TOKEN } from './fixtures'
+import { BASE, gatewayRedis, TEST_ADMIN_TOKEN } from './fixtures'
 
-const redis = new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
+const redis = gatewayRedis()
 
 /** Through the imported Worker, so the eraser registered here is the one the Worker runs. */
 async function call(

@@ -1,11 +1,19 @@
 /** Admin-API helpers shared by the tenancy, limits, metering and admin route tests. */
+
 import { exports } from 'cloudflare:workers'
+import { Redis } from '@upstash/redis/cloudflare'
+import { inject } from 'vitest'
 
 export const BASE = 'http://gateway.test'
 /** vitest.config.ts's ADMIN_TOKEN binding (importing the config would pull Node code into workerd). */
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789'
 
 export type Json = Record<string, unknown>
+
+/** The gateway's Redis, read directly to check what the gateway wrote. */
+export function gatewayRedis(): Redis {
+  return new Redis({ url: inject('redisRestUrl'), token: inject('redisRestToken') })
+}
 
 export function gateway(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(`${BASE}${path}`, init)

@@ -1,10 +1,13 @@
 /**
  * @module
  * Wires the request path: request id -> configuration -> routes (each with its own auth and
- * limits) -> gateway pipeline -> provider adapter -> response. Failures end in `onError`.
+ * limits) -> the chat pipeline (src/chat/pipeline.ts) -> provider adapter -> response. Failures
+ * end in `onError`. The app is built once per isolate from its dependencies.
  */
 import { Hono } from 'hono/tiny'
+import type { GatewayDeps } from './deps'
 import type { AppEnv } from './env'
+import type { GatewayError } from './errors'
 import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
@@ -13,16 +16,30 @@ import { healthRoutes } from './routes/health'
 import { v1Routes } from './routes/v1'
 import { tenantAuth } from './tenancy/auth'
 
-export function createApp(): Hono<AppEnv> {
+function base(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.use('*', requestId())
   // Liveness answers before configuration is read: it must not depend on secrets being right.
   app.route('/', healthRoutes)
-  app.use('*', gatewayConfig())
-  app.route('/admin', adminRoutes)
-  app.use('/v1/*', tenantAuth())
-  app.route('/v1', v1Routes)
   app.onError(errorHandler())
   app.notFound(notFoundHandler())
+  return app
+}
+
+export function createApp(deps: GatewayDeps): Hono<AppEnv> {
+  const app = base()
+  app.use('*', gatewayConfig({ config: deps.config }))
+  app.route('/admin', adminRoutes)
+  app.use('/v1/*', tenantAuth({ redis: deps.redis }))
+  app.route('/v1', v1Routes(deps))
+  return app
+}
+
+/** What runs when the configuration is invalid: liveness, and the error for everything else. */
+export function createMisconfiguredApp(error: GatewayError): Hono<AppEnv> {
+  const app = base()
+  app.use('*', async function misconfigured() {
+    throw error
+  })
   return app
 }

@@ -51,32 +51,44 @@ export function exactCacheKey(tenantId: string, hash: string): string {
   return `${tenantPrefix(tenantId)}cache:${hash}`
 }
 
-export async function readEntry(
-  redis: Redis,
-  tenantId: string,
-  hash: string
-): Promise<CacheEntry | undefined> {
+/** The isolate's own copy, if it holds a live one: no round trip at all. */
+export function heldEntry(tenantId: string, hash: string, now: number): CacheEntry | undefined {
   const key = exactCacheKey(tenantId, hash)
-  const now = Date.now()
   const copy = local.get(key)
   if (copy && copy.until > now) return copy.entry
   local.delete(key)
-  const entry = (await redis.get<CacheEntry>(key)) ?? undefined
+  return undefined
+}
+
+/**
+ * Reads the entry from Redis. GETEX without options reads exactly as GET does, but
+ * `@upstash/redis` auto-pipelines it with writes rather than in a separate read pipeline, so it
+ * rides in the same HTTP request as the admission scripts issued in the same tick.
+ */
+export async function fetchEntry(
+  redis: Pick<Redis, 'getex'>,
+  tenantId: string,
+  hash: string,
+  now: number
+): Promise<CacheEntry | undefined> {
+  const key = exactCacheKey(tenantId, hash)
+  const entry = (await redis.getex<CacheEntry>(key)) ?? undefined
   if (entry) keepLocally(key, entry, now)
   return entry
 }
 
-export async function writeEntry(
-  redis: Redis,
+/** The Redis write, for the isolate's write batch; the local copy is kept at once. */
+export function writeEntry(
+  redis: Pick<Redis, 'set'>,
   tenantId: string,
   hash: string,
   entry: CacheEntry,
   ttlSeconds: number
-): Promise<void> {
+): () => Promise<unknown> {
   const key = exactCacheKey(tenantId, hash)
   const stored = { ...entry, expiresAt: entry.storedAt + ttlSeconds * 1000 }
-  await redis.set(key, stored, { ex: ttlSeconds })
-  keepLocally(key, stored, Date.now())
+  keepLocally(key, stored, entry.storedAt)
+  return () => redis.set(key, stored, { ex: ttlSeconds })
 }
 
 /** Every exact entry of the tenant; returns how many were removed. */

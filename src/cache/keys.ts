@@ -5,11 +5,12 @@
  * splits the same request in two: the text that is embedded (similarity decides) and everything
  * else, hashed into a partition that must match exactly.
  */
-import type { PreparedTarget } from '../gateway/dispatch'
+
 import { sha256Hex } from '../lib/crypto'
 import { isRecord } from '../lib/json'
 import type { ChatMessage, ChatRequest } from '../openai/chat-request'
 import { targetKey } from '../routing/order-targets'
+import type { PreparedTarget } from '../routing/prepared-target'
 
 /** Fields that change how an answer is delivered or attributed, never what it says. */
 const DELIVERY_FIELDS = new Set(['stream', 'stream_options', 'user'])

@@ -41,7 +41,8 @@ const PIECE = /\S+\s*|\s+/g
 
 export function replayStream(
   completion: ChatCompletion,
-  includeUsage: boolean
+  includeUsage: boolean,
+  beforeDone?: Uint8Array
 ): ReadableStream<Uint8Array> {
   const { usage, choices, ...identity } = completion
   const chunk = (chunkChoices: ChatCompletionChunk.Choice[]): ChatCompletionChunk => ({
@@ -69,7 +70,9 @@ export function replayStream(
     )
   }
   if (includeUsage && usage) chunks.push({ ...chunk([]), usage })
-  const frames = [...chunks.map((c) => encodeSSE(JSON.stringify(c))), encodeSSE('[DONE]')]
+  const frames = chunks.map((c) => encodeSSE(JSON.stringify(c)))
+  if (beforeDone) frames.push(beforeDone)
+  frames.push(encodeSSE('[DONE]'))
   let next = 0
   return new ReadableStream<Uint8Array>(
     {

@@ -6,6 +6,9 @@
 import * as z from 'zod/mini'
 
 const MAX_TTL_SECONDS = 30 * 86_400
+/** The semantic lookup may hold the upstream call this long by default (one Vector round trip). */
+export const DEFAULT_LOOKUP_BUDGET_MS = 20
+const MAX_LOOKUP_BUDGET_MS = 1000
 const ttl = z.int().check(z.minimum(1), z.maximum(MAX_TTL_SECONDS))
 /** Upstash's normalised score: (1 + cosine) / 2 for a COSINE index, so 0.95 is cosine 0.9. */
 const score = z.number().check(z.gte(0), z.lte(1))
@@ -18,6 +21,8 @@ const SemanticSettingsSchema = z.strictObject({
   max_threshold: z.optional(score),
   /** How many trailing messages are embedded: 1 (default) is the last user message alone. */
   embed_turns: z.optional(z.int().check(z.minimum(1), z.maximum(20))),
+  /** How long the upstream call waits for a similar answer before it starts without one. */
+  lookup_budget_ms: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_LOOKUP_BUDGET_MS))),
 })
 
 export const CacheSettingsSchema = z
@@ -62,6 +67,7 @@ export type CacheSettings = {
     minThreshold: number
     maxThreshold: number
     embedTurns: number
+    lookupBudgetMs: number
   }
 }
 
@@ -81,6 +87,7 @@ export function resolveCacheSettings(input: CacheSettingsInput | undefined): Cac
       minThreshold: semantic?.min_threshold ?? Math.min(0.8, threshold),
       maxThreshold: semantic?.max_threshold ?? 1,
       embedTurns: semantic?.embed_turns ?? 1,
+      lookupBudgetMs: semantic?.lookup_budget_ms ?? DEFAULT_LOOKUP_BUDGET_MS,
     },
   }
 }

@@ -6,13 +6,12 @@
  * when `run` resolves: for a stream that is the first chunk, so nothing after it is retried.
  */
 import { GatewayError } from '../errors'
-import type { Credentials, ProviderAdapter } from '../providers/types'
-import type { Target } from '../routing/catalog-schema'
 import { recordFailure, recordSuccess } from '../routing/circuit-breaker'
 import { targetKey } from '../routing/order-targets'
+import type { PreparedTarget } from '../routing/prepared-target'
 import { UpstreamFailure } from './upstream-failure'
 
-export type PreparedTarget = Target & { adapter: ProviderAdapter; credentials: Credentials }
+export type { PreparedTarget }
 
 export type Dispatched<T> = {
   value: T

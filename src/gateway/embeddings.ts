@@ -2,56 +2,82 @@
  * @module
  * POST /v1/embeddings: the same admission, dispatch and metering path as chat, without streams.
  */
-import type { Context } from 'hono'
+import type { Handler } from 'hono'
+import { answerHeaders } from '../chat/headers'
+import type { GatewayDeps } from '../deps'
 import type { AppEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
 import { estimateTokens } from '../lib/tokens'
 import { validate } from '../lib/validate'
+import { costMicroUsd, priceFor } from '../metering/prices'
+import { recordUsage } from '../metering/record'
 import { type EmbeddingsRequest, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { targetKey } from '../routing/order-targets'
-import { admit } from './admit'
 import { dispatch } from './dispatch'
 import { prepareTargets } from './targets'
-import { servedByHeaders } from './timing'
 import { callUpstream } from './upstream-call'
 
 export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
 
-export async function embeddings(c: Context<AppEnv>): Promise<Response> {
-  const body = validate(EmbeddingsRequestSchema, await readJsonBody(c))
-  const targets = await prepareTargets(c, body.model, 'embeddings')
-  const promptTokens = estimateInputTokens(body.input)
-  const settle = await admit(c, {
-    endpoint: EMBEDDINGS_ENDPOINT,
-    model: targetKey(targets[0] ?? { provider: '', model: body.model }),
-    promptTokens,
-    maxOutputTokens: 0,
-  })
-  try {
-    const dispatched = await dispatch(
-      targets,
-      async (target, signal) => {
-        const request = target.adapter.embeddingsRequest(body, target.model, target.credentials)
-        const response = await callUpstream(request, target, signal)
-        return target.adapter.embeddingsResponse(await response.json())
+export function embeddings(deps: GatewayDeps): Handler<AppEnv> {
+  return async function embeddings(c) {
+    const { tenant, apiKey } = c.var
+    const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+    const body = validate(EmbeddingsRequestSchema, await readJsonBody(c))
+    const targets = await prepareTargets(c, body.model, 'embeddings')
+    const promptTokens = estimateInputTokens(body.input)
+    const admitted = await deps.limits.admit(
+      {
+        tenant,
+        apiKey,
+        model: targetKey(targets[0] ?? { provider: '', model: body.model }),
+        promptTokens,
+        maxOutputTokens: 0,
+        choices: 1,
       },
-      { clientSignal: c.req.raw.signal }
+      waitUntil
     )
-    dispatched.finish()
-    const result = dispatched.value
-    const reported = result.usage?.prompt_tokens
-    settle({
-      model: targetKey(dispatched.target),
-      promptTokens: reported ?? promptTokens,
-      completionTokens: 0,
-      cachedTokens: 0,
-      estimated: reported === undefined,
-      endpoint: EMBEDDINGS_ENDPOINT,
-    })
-    return c.json(result, 200, servedByHeaders(dispatched, c.var.startedAt))
-  } catch (error) {
-    settle(null)
-    throw error
+    try {
+      const dispatched = await dispatch(
+        targets,
+        async (target, signal) => {
+          const request = target.adapter.embeddingsRequest(body, target.model, target.credentials)
+          const response = await callUpstream(request, target, signal)
+          return target.adapter.embeddingsResponse(await response.json())
+        },
+        { clientSignal: c.req.raw.signal }
+      )
+      dispatched.finish()
+      const result = dispatched.value
+      const reported = result.usage?.prompt_tokens
+      const model = targetKey(dispatched.target)
+      const usage = {
+        model,
+        promptTokens: reported ?? promptTokens,
+        completionTokens: 0,
+        cachedTokens: 0,
+        estimated: reported === undefined,
+        endpoint: EMBEDDINGS_ENDPOINT,
+      }
+      const cost = costMicroUsd(priceFor(tenant, model), usage)
+      waitUntil(admitted.settle({ tokens: usage.promptTokens, costMicroUsd: Math.ceil(cost) }))
+      waitUntil(recordUsage(deps.writes, tenant.id, apiKey.id, usage, cost / 1e6, deps.clock()))
+      const headers = answerHeaders({
+        startedAt: c.var.startedAt,
+        servedBy: {
+          target: model,
+          attempts: dispatched.attempts,
+          upstreamMs: dispatched.upstreamMs,
+        },
+        rateLimits: admitted.headers,
+        degraded: admitted.degraded,
+        usageEstimated: reported === undefined,
+      })
+      return c.json(result, 200, headers)
+    } catch (error) {
+      waitUntil(admitted.settle(null))
+      throw error
+    }
   }
 }
 

@@ -28,6 +28,8 @@ export type RelayOptions = {
   promptTokensEstimate: number
   abortUpstream(reason: unknown): void
   onEnd(outcome: RelayOutcome): void
+  /** A last frame of the gateway's own (citations), sent only when the upstream finished. */
+  beforeDone?: (answer: StreamAccumulator) => Uint8Array
 }
 
 const DONE = encodeSSE('[DONE]')
@@ -64,6 +66,7 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
                 const estimate = estimatedUsageChunk(answer, options.promptTokensEstimate)
                 controller.enqueue(encodeSSE(JSON.stringify(estimate)))
               }
+              if (options.beforeDone) controller.enqueue(options.beforeDone(answer))
               controller.enqueue(DONE)
               controller.close()
               end('finished')

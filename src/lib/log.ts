@@ -23,3 +23,19 @@ export function logFailure(
     )
   }
 }
+
+/** The same line for failures outside any one request (isolate-wide background work). */
+export function reportFailure(
+  what: string,
+  error: unknown,
+  detail: Record<string, number> = {}
+): void {
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      what,
+      ...detail,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    })
+  )
+}

@@ -1,45 +1,77 @@
 /**
  * @module
- * Admission: every limit and budget that applies to a request is checked and reserved at once
- * (one round trip), then settled after the response with what was really used. Reservations are
- * what make the limits exact under concurrency: a request holds its estimated tokens and cost
- * while in flight, and gives back the difference (a negative rate) when it settles.
+ * Admission: every limit and budget that applies to a request is checked and reserved at once.
+ * All checks issue their commands in the same tick, so `@upstash/redis` auto-pipelining sends
+ * them (and whatever else the caller issues in that tick, such as the exact-cache read) as one
+ * HTTP request: one round trip before the upstream. Reservations are what make the limits exact
+ * under concurrency: a request holds its worst-case tokens and cost while in flight and gives
+ * back the difference when it settles.
+ *
+ * Because the key's own limit is checked alongside the tenant's, a request its key refuses may
+ * briefly hold tenant quota; that hold is handed back the moment the refusal is known, so it
+ * lasts about one Redis round trip.
  */
-import type { Context } from 'hono'
-import type { AppEnv } from '../env'
+import type { Redis } from '@upstash/redis/cloudflare'
 import { GatewayError } from '../errors'
-import { logFailure } from '../lib/log'
 import { utcMonth } from '../metering/calendar'
 import { costMicroUsd, priceFor } from '../metering/prices'
-import { isCacheHit, recordUsage } from '../metering/record'
 import { monthlySpend, rateLimitIdentifier } from '../stores/keyspace'
-import { getRedis, redisIdentity } from '../stores/redis'
-import type { Admission, MeteredUsage } from '../tenancy/types'
+import type { WriteBatch } from '../stores/write-batch'
+import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { adjustSpend, reserveSpend } from './budget'
 import { acquireSlot, releaseSlot } from './concurrency'
-import {
-  BUDGET_WARNING_HEADER,
-  DEGRADED_HEADER,
-  type Quota,
-  quotaHeaders,
-  retryAfterSeconds,
-} from './headers'
-import { fixedWindowLimiter, windowOf } from './limiters'
+import { BUDGET_WARNING_HEADER, type Quota, quotaHeaders, retryAfterSeconds } from './headers'
+import { createLimiters, windowOf } from './limiters'
 
 /** Output tokens reserved when neither the request nor the tenant says how many. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024
 
 export type AdmissionRequest = {
-  endpoint: string
-  /** `provider/upstreamModel` of the first target. */
+  tenant: TenantContext
+  apiKey: ApiKeyContext
+  /** `provider/upstreamModel` of the first target: what the cost estimate is priced at. */
   model: string
   /** Estimated prompt tokens. */
   promptTokens: number
   maxOutputTokens: number | undefined
+  /** Choices asked for (`n`): each may generate up to the output cap. */
+  choices: number
 }
 
 /** What a settled request really consumed, as the limits count it. */
-type Consumed = { tokens: number; costMicroUsd: number }
+export type Consumed = { tokens: number; costMicroUsd: number }
+
+export type Admitted = {
+  /** x-ratelimit-* (requests and tokens trios) and the budget warning. */
+  headers: Record<string, string>
+  /** Guarantees this request is served without (`x-gateway-degraded`). */
+  degraded: string[]
+  /**
+   * Reconciles reservations with what was used (`null`: nothing was served, all go back), with
+   * the isolate's next batch of writes. Call it once; later calls do nothing.
+   */
+  settle(consumed: Consumed | null): Promise<void>
+}
+
+export type WaitUntil = (work: Promise<unknown>) => void
+
+export type Limits = {
+  /** Checks and reserves; a refusal throws the 429 (or the 503 of a closed tenant). */
+  admit(request: AdmissionRequest, waitUntil: WaitUntil): Promise<Admitted>
+  /**
+   * For an answer the isolate already holds: no round trip waits. Request limits are counted in
+   * the background and enforced from what this isolate has seen refused; nothing is reserved,
+   * since serving a held answer costs no tokens and no money.
+   */
+  admitHeld(request: AdmissionRequest, waitUntil: WaitUntil): Admitted
+}
+
+export type LimitsOptions = {
+  redis: Redis
+  writes: WriteBatch
+  clock: () => number
+  report(what: string, error: unknown): void
+}
 
 type Hold = {
   quota?: Quota
@@ -54,234 +86,308 @@ type Denial = {
   message: string
   quota?: Quota
   retryAfterMs?: number
+  /** Gives back this check's own increment, when another check is the one that refuses. */
+  undo?: () => Promise<void>
+  /** The request-limit identifier that refused, remembered for answers the isolate holds. */
+  identifier?: string
 }
 
 type Outcome = { hold: Hold } | { denial: Denial }
 
+type RequestScope = { identifier: string; limit: number; holder: string }
+
 const nothing = async () => {}
 
-export async function admitRequest(
-  c: Context<AppEnv>,
-  request: AdmissionRequest
-): Promise<Admission> {
-  const holds: Hold[] = []
-  const failures: unknown[] = []
-  let denial: Denial | undefined
-  for (const stage of admissionStages(c, request)) {
-    const results = await Promise.allSettled(stage.map((check) => check()))
-    const denials: Denial[] = []
-    for (const result of results) {
-      if (result.status === 'rejected') failures.push(result.reason)
-      else if ('hold' in result.value) holds.push(result.value.hold)
-      else denials.push(result.value.denial)
-    }
-    denial = denials.find((d) => d.type === 'rate_limit_exceeded') ?? denials[0]
-    if (denial || (failures.length > 0 && failMode(c) === 'closed')) break
-  }
-  const now = Date.now()
-  const rollback = () => waitFor(c, Promise.all(holds.map((hold) => hold.rollback())), 'rollback')
-  if (failures.length > 0) {
-    failures.forEach(logFailure(c, 'admission'))
-    if (failMode(c) === 'closed') {
-      rollback()
-      throw new GatewayError(503, 'Rate limits cannot be checked right now; retry shortly.', {
-        code: 'limits_unavailable',
-        headers: { 'retry-after': '1' },
+export function createLimits({ redis, writes, clock, report }: LimitsOptions): Limits {
+  const limiter = createLimiters(redis)
+  /** Request-limit identifiers this isolate saw refused, until their window ends. */
+  const refusedUntil = new Map<string, number>()
+
+  function requestScopes({ tenant, apiKey }: AdmissionRequest): RequestScope[] {
+    const limits = tenant.config.limits ?? {}
+    const scopes: RequestScope[] = []
+    const keyRpm = apiKey.requestsPerMinute ?? limits.key_requests_per_minute
+    if (keyRpm) {
+      scopes.push({
+        identifier: rateLimitIdentifier(tenant.id, `key:${apiKey.id}`),
+        limit: keyRpm,
+        holder: 'this API key',
       })
     }
+    if (limits.requests_per_minute) {
+      scopes.push({
+        identifier: rateLimitIdentifier(tenant.id, 'rpm'),
+        limit: limits.requests_per_minute,
+        holder: 'this tenant',
+      })
+    }
+    return scopes
   }
-  if (denial) {
-    rollback()
-    throw deny(denial, holds, now)
-  }
-  const headers = admissionHeaders(holds, now)
-  if (failures.length > 0) headers[DEGRADED_HEADER] = 'limits-unavailable'
-  return { headers, settle: settler(c, holds) }
-}
 
-function failMode(c: Context<AppEnv>): 'open' | 'closed' {
-  return c.var.tenant.config.fail_mode ?? 'closed'
-}
-
-/**
- * The key's own limit first, then every tenant-wide check at once. A request its key refuses
- * never touches the tenant's counters, so one busy key cannot make the tenant's limits refuse
- * requests from its other keys, even transiently.
- */
-function admissionStages(
-  c: Context<AppEnv>,
-  request: AdmissionRequest
-): Array<Array<() => Promise<Outcome>>> {
-  const { tenant, apiKey } = c.var
-  const limits = tenant.config.limits ?? {}
-  const keyChecks: Array<() => Promise<Outcome>> = []
-  const keyRpm = apiKey.requestsPerMinute ?? limits.key_requests_per_minute
-  if (keyRpm) {
-    keyChecks.push(() => requestLimit(c, `key:${apiKey.id}`, keyRpm, 'this API key'))
+  async function requestLimit(scope: RequestScope, waitUntil: WaitUntil): Promise<Outcome> {
+    const instance = limiter('requests', scope.limit)
+    const result = await instance.limit(scope.identifier)
+    waitUntil(result.pending)
+    if (result.reason === 'timeout') throw new Error('Rate limiter timed out')
+    const quota: Quota = {
+      kind: 'requests',
+      limit: scope.limit,
+      remaining: result.remaining,
+      reset: result.reset,
+    }
+    const giveBack = async () => {
+      await instance.limit(scope.identifier, { rate: -1 })
+    }
+    if (!result.success) {
+      // A refusal from the limiter's isolate cache counted nothing, so there is nothing to undo.
+      const counted = result.reason !== 'cacheBlock'
+      return { denial: { ...requestDenial(scope, quota), undo: counted ? giveBack : undefined } }
+    }
+    return { hold: { quota, settle: nothing, rollback: giveBack } }
   }
-  const tenantChecks: Array<() => Promise<Outcome>> = []
-  const tenantRpm = limits.requests_per_minute
-  if (tenantRpm) tenantChecks.push(() => requestLimit(c, 'rpm', tenantRpm, 'this tenant'))
-  const reservedTokens =
-    request.promptTokens +
-    (request.maxOutputTokens ??
+
+  async function tokenLimit(
+    tenantId: string,
+    limit: number,
+    reserved: number,
+    unbounded: boolean,
+    waitUntil: WaitUntil
+  ): Promise<Outcome> {
+    const instance = limiter('tokens', limit)
+    const identifier = rateLimitIdentifier(tenantId, 'tpm')
+    const window = windowOf(clock())
+    const result = await instance.limit(identifier, { rate: reserved })
+    if (result.reason === 'timeout') throw new Error('Rate limiter timed out')
+    const quota: Quota = { kind: 'tokens', limit, remaining: result.remaining, reset: result.reset }
+    const refund = async (tokens: number) => {
+      // A reservation from an earlier window expired with it; refunding now would credit the new one.
+      if (tokens !== 0 && windowOf(clock()) === window) {
+        await instance.limit(identifier, { rate: -tokens })
+      }
+    }
+    if (!result.success) {
+      // A fixed window counts every INCRBY: a refused reservation is handed straight back.
+      waitUntil(refund(reserved).catch((error) => report('token refund', error)))
+      return {
+        denial: {
+          type: 'rate_limit_exceeded',
+          code: 'tokens_per_minute_exceeded',
+          message: `Rate limit reached for this tenant: ${limit} tokens per minute; this request reserves ${reserved}.${unbounded ? unboundedHint(reserved) : ''}`,
+          quota,
+        },
+      }
+    }
+    return {
+      hold: {
+        quota,
+        settle: (consumed) =>
+          queued('token refund', () => refund(reserved - (consumed?.tokens ?? 0))),
+        rollback: () => refund(reserved),
+      },
+    }
+  }
+
+  async function concurrencyLimit(tenantId: string, cap: number): Promise<Outcome> {
+    const slot = await acquireSlot(redis, tenantId, cap, clock())
+    if (!slot) {
+      return {
+        denial: {
+          type: 'rate_limit_exceeded',
+          code: 'concurrency_limit_exceeded',
+          message: `Too many requests in flight for this tenant (at most ${cap}).`,
+          retryAfterMs: 1000,
+        },
+      }
+    }
+    const release = () => releaseSlot(redis, tenantId, slot)
+    return { hold: { settle: () => queued('slot release', release), rollback: release } }
+  }
+
+  /**
+   * Tenant and key monthly budgets. Spend is counted even where no budget is set, so a budget set
+   * mid-month starts from the month's real spend.
+   */
+  async function budget(
+    request: AdmissionRequest,
+    estimate: number,
+    unbounded: boolean,
+    reservedTokens: number
+  ): Promise<Outcome> {
+    const { tenant, apiKey } = request
+    const month = utcMonth(clock())
+    const counters = [monthlySpend(tenant.id, month), monthlySpend(tenant.id, month, apiKey.id)]
+    const budgets = [tenant.config.budget, apiKey.budget]
+    const charge = (amount: number) => adjustSpend(writes, counters, amount)
+    if (
+      budgets.every((b) => b?.monthly_hard_usd === undefined && b?.monthly_soft_usd === undefined)
+    ) {
+      return {
+        hold: { settle: (consumed) => charge(consumed?.costMicroUsd ?? 0), rollback: nothing },
+      }
+    }
+    const hardCaps = budgets.map((b) => toMicroUsd(b?.monthly_hard_usd))
+    const reservation = await reserveSpend(redis, counters, hardCaps, estimate)
+    const holders = ['this tenant', 'this API key']
+    if (!reservation.granted) {
+      const cap = hardCaps[reservation.counterIndex] ?? 0
+      return {
+        denial: {
+          type: 'insufficient_quota',
+          code: 'monthly_budget_exceeded',
+          message: `The monthly budget of ${holders[reservation.counterIndex]} is exhausted: ${formatUsd(reservation.spent)} of ${formatUsd(cap)} USD spent or reserved, and this request reserves up to ${formatUsd(estimate)}.${unbounded ? unboundedHint(reservedTokens) : ''}`,
+        },
+      }
+    }
+    const warnings = budgets.flatMap((b, index) => {
+      const soft = toMicroUsd(b?.monthly_soft_usd)
+      const total = reservation.totals[index] ?? 0
+      return soft >= 0 && total >= soft
+        ? [
+            `${holders[index]} passed its monthly soft cap (${formatUsd(total)} of ${formatUsd(soft)} USD)`,
+          ]
+        : []
+    })
+    return {
+      hold: {
+        warning: warnings.length > 0 ? warnings.join('; ') : undefined,
+        settle: (consumed) => charge((consumed?.costMicroUsd ?? 0) - estimate),
+        rollback: () => adjustSpendNow(redis, counters, -estimate),
+      },
+    }
+  }
+
+  /** Non-increment writes join the isolate's next batch, as the increments do. */
+  function queued(what: string, write: () => Promise<unknown>): Promise<void> {
+    return writes.write(what, write)
+  }
+
+  function checksFor(
+    request: AdmissionRequest,
+    waitUntil: WaitUntil
+  ): Array<() => Promise<Outcome>> {
+    const { tenant } = request
+    const limits = tenant.config.limits ?? {}
+    const unbounded = request.maxOutputTokens === undefined
+    const perChoice =
+      request.maxOutputTokens ??
       tenant.config.default_max_output_tokens ??
-      DEFAULT_MAX_OUTPUT_TOKENS)
-  const tenantTpm = limits.tokens_per_minute
-  if (tenantTpm) tenantChecks.push(() => tokenLimit(c, tenantTpm, reservedTokens))
-  const maxConcurrent = limits.max_concurrent
-  if (maxConcurrent) tenantChecks.push(() => concurrencyLimit(c, maxConcurrent))
-  const estimatedCost = costMicroUsd(priceFor(tenant, request.model), {
-    promptTokens: request.promptTokens,
-    completionTokens: reservedTokens - request.promptTokens,
-    cachedTokens: 0,
-  })
-  tenantChecks.push(() => budget(c, Math.ceil(estimatedCost)))
-  return [keyChecks, tenantChecks].filter((stage) => stage.length > 0)
-}
-
-async function requestLimit(
-  c: Context<AppEnv>,
-  scope: string,
-  limit: number,
-  holder: string
-): Promise<Outcome> {
-  const limiter = fixedWindowLimiter(
-    getRedis(c.var.config),
-    redisIdentity(c.var.config),
-    'requests',
-    limit
-  )
-  const identifier = rateLimitIdentifier(c.var.tenant.id, scope)
-  const result = await limiter.limit(identifier)
-  waitFor(c, result.pending, 'ratelimit pending')
-  if (result.reason === 'timeout') throw new Error('Rate limiter timed out')
-  const quota: Quota = { kind: 'requests', limit, remaining: result.remaining, reset: result.reset }
-  if (!result.success) {
-    return {
-      denial: {
-        type: 'rate_limit_exceeded',
-        code: 'requests_per_minute_exceeded',
-        message: `Rate limit reached for ${holder}: ${limit} requests per minute.`,
-        quota,
-      },
-    }
+      DEFAULT_MAX_OUTPUT_TOKENS
+    // Every choice may run to the cap: `n` multiplies the worst case, and the worst case is held.
+    const outputTokens = perChoice * Math.max(1, request.choices)
+    const reservedTokens = request.promptTokens + outputTokens
+    const estimatedCost = costMicroUsd(priceFor(tenant, request.model), {
+      promptTokens: request.promptTokens,
+      completionTokens: outputTokens,
+      cachedTokens: 0,
+    })
+    const checks: Array<() => Promise<Outcome>> = requestScopes(request).map(
+      (scope) => () => requestLimit(scope, waitUntil)
+    )
+    const tpm = limits.tokens_per_minute
+    if (tpm) checks.push(() => tokenLimit(tenant.id, tpm, reservedTokens, unbounded, waitUntil))
+    const maxConcurrent = limits.max_concurrent
+    if (maxConcurrent) checks.push(() => concurrencyLimit(tenant.id, maxConcurrent))
+    checks.push(() => budget(request, Math.ceil(estimatedCost), unbounded, reservedTokens))
+    return checks
   }
+
   return {
-    hold: {
-      quota,
-      settle: nothing,
-      rollback: async () => {
-        await limiter.limit(identifier, { rate: -1 })
-      },
-    },
-  }
-}
-
-async function tokenLimit(c: Context<AppEnv>, limit: number, reserved: number): Promise<Outcome> {
-  const limiter = fixedWindowLimiter(
-    getRedis(c.var.config),
-    redisIdentity(c.var.config),
-    'tokens',
-    limit
-  )
-  const identifier = rateLimitIdentifier(c.var.tenant.id, 'tpm')
-  const window = windowOf(Date.now())
-  const result = await limiter.limit(identifier, { rate: reserved })
-  waitFor(c, result.pending, 'ratelimit pending')
-  if (result.reason === 'timeout') throw new Error('Rate limiter timed out')
-  const quota: Quota = { kind: 'tokens', limit, remaining: result.remaining, reset: result.reset }
-  // A fixed window counts every INCRBY: a refused reservation is handed straight back.
-  const refund = async (tokens: number) => {
-    // A reservation from an earlier window expired with it; refunding now would credit the new one.
-    if (tokens !== 0 && windowOf(Date.now()) === window) {
-      await limiter.limit(identifier, { rate: -tokens })
-    }
-  }
-  if (!result.success) {
-    waitFor(c, refund(reserved), 'token refund')
-    return {
-      denial: {
-        type: 'rate_limit_exceeded',
-        code: 'tokens_per_minute_exceeded',
-        message: `Rate limit reached for this tenant: ${limit} tokens per minute; this request reserves ${reserved}.`,
-        quota,
-      },
-    }
-  }
-  return {
-    hold: {
-      quota,
-      settle: (consumed) => refund(reserved - (consumed?.tokens ?? 0)),
-      rollback: () => refund(reserved),
-    },
-  }
-}
-
-async function concurrencyLimit(c: Context<AppEnv>, cap: number): Promise<Outcome> {
-  const redis = getRedis(c.var.config)
-  const tenantId = c.var.tenant.id
-  const slot = await acquireSlot(redis, tenantId, cap)
-  if (!slot) {
-    return {
-      denial: {
-        type: 'rate_limit_exceeded',
-        code: 'concurrency_limit_exceeded',
-        message: `Too many requests in flight for this tenant (at most ${cap}).`,
-        retryAfterMs: 1000,
-      },
-    }
-  }
-  const release = () => releaseSlot(redis, tenantId, slot)
-  return { hold: { settle: release, rollback: release } }
-}
-
-/**
- * Tenant and key monthly budgets. Spend is counted even where no budget is set, so a budget set
- * mid-month starts from the month's real spend.
- */
-async function budget(c: Context<AppEnv>, estimate: number): Promise<Outcome> {
-  const redis = getRedis(c.var.config)
-  const { tenant, apiKey } = c.var
-  const month = utcMonth(Date.now())
-  const counters = [monthlySpend(tenant.id, month), monthlySpend(tenant.id, month, apiKey.id)]
-  const budgets = [tenant.config.budget, apiKey.budget]
-  const charge = (amount: number) => adjustSpend(redis, counters, amount)
-  if (
-    budgets.every((b) => b?.monthly_hard_usd === undefined && b?.monthly_soft_usd === undefined)
-  ) {
-    return {
-      hold: { settle: (consumed) => charge(consumed?.costMicroUsd ?? 0), rollback: nothing },
-    }
-  }
-  const hardCaps = budgets.map((b) => toMicroUsd(b?.monthly_hard_usd))
-  const reservation = await reserveSpend(redis, counters, hardCaps, estimate)
-  const holders = ['this tenant', 'this API key']
-  if (!reservation.granted) {
-    const cap = hardCaps[reservation.counterIndex] ?? 0
-    return {
-      denial: {
-        type: 'insufficient_quota',
-        code: 'monthly_budget_exceeded',
-        message: `The monthly budget of ${holders[reservation.counterIndex]} is exhausted: ${formatUsd(reservation.spent)} of ${formatUsd(cap)} USD spent or reserved.`,
-      },
-    }
-  }
-  const warnings = budgets.flatMap((b, index) => {
-    const soft = toMicroUsd(b?.monthly_soft_usd)
-    const total = reservation.totals[index] ?? 0
-    return soft >= 0 && total >= soft
-      ? [
-          `${holders[index]} passed its monthly soft cap (${formatUsd(total)} of ${formatUsd(soft)} USD)`,
+    async admit(request, waitUntil) {
+      // Started together: their commands share one pipelined round trip.
+      const results = await Promise.allSettled(checksFor(request, waitUntil).map((run) => run()))
+      const holds: Hold[] = []
+      const denials: Denial[] = []
+      const failures: unknown[] = []
+      for (const result of results) {
+        if (result.status === 'rejected') failures.push(result.reason)
+        else if ('hold' in result.value) holds.push(result.value.hold)
+        else denials.push(result.value.denial)
+      }
+      const now = clock()
+      const closed = (request.tenant.config.fail_mode ?? 'closed') === 'closed'
+      for (const failure of failures) report('admission', failure)
+      const denial = denials.find((d) => d.type === 'rate_limit_exceeded') ?? denials[0]
+      if (denial || (failures.length > 0 && closed)) {
+        // A refused request takes nothing but the refusing limit's count, and gives the rest
+        // back before the refusal is answered: tenant quota taken alongside a key's refusal is
+        // held for one more round trip, and a caller that got its 429 finds it returned.
+        const undo = [
+          ...holds.map((hold) => hold.rollback),
+          ...denials.flatMap((d) => (d !== denial && d.undo ? [d.undo] : [])),
         ]
-      : []
-  })
-  return {
-    hold: {
-      warning: warnings.length > 0 ? warnings.join('; ') : undefined,
-      settle: (consumed) => charge((consumed?.costMicroUsd ?? 0) - estimate),
-      rollback: () => charge(-estimate),
+        const rolled = await Promise.allSettled(undo.map((giveBack) => giveBack()))
+        for (const r of rolled) if (r.status === 'rejected') report('rollback', r.reason)
+      }
+      if (denial) {
+        if (denial.identifier && denial.quota)
+          refusedUntil.set(denial.identifier, denial.quota.reset)
+        throw deny(denial, holds, now)
+      }
+      if (failures.length > 0 && closed) {
+        throw new GatewayError(503, 'Rate limits cannot be checked right now; retry shortly.', {
+          code: 'limits_unavailable',
+          headers: { 'retry-after': '1' },
+        })
+      }
+      const degraded = failures.length > 0 ? ['limits-unavailable'] : []
+      if (writes.backlog() > 0) degraded.push('metering')
+      return { headers: admissionHeaders(holds, now), degraded, settle: settler(holds) }
     },
+
+    admitHeld(request, waitUntil) {
+      const now = clock()
+      for (const scope of requestScopes(request)) {
+        const until = refusedUntil.get(scope.identifier) ?? 0
+        if (until > now) {
+          throw deny(
+            requestDenial(scope, {
+              kind: 'requests',
+              limit: scope.limit,
+              remaining: 0,
+              reset: until,
+            }),
+            [],
+            now
+          )
+        }
+        refusedUntil.delete(scope.identifier)
+        const counted = requestLimit(scope, waitUntil).then((outcome) => {
+          if ('denial' in outcome)
+            refusedUntil.set(scope.identifier, outcome.denial.quota?.reset ?? 0)
+        })
+        waitUntil(counted.catch((error) => report('admission', error)))
+      }
+      const degraded = writes.backlog() > 0 ? ['metering'] : []
+      return { headers: {}, degraded, settle: settler([]) }
+    },
+  }
+}
+
+function requestDenial(scope: RequestScope, quota: Quota): Denial {
+  return {
+    identifier: scope.identifier,
+    type: 'rate_limit_exceeded',
+    code: 'requests_per_minute_exceeded',
+    message: `Rate limit reached for ${scope.holder}: ${scope.limit} requests per minute.`,
+    quota,
+  }
+}
+
+function unboundedHint(reservedTokens: number): string {
+  return ` The request sets no max_tokens, so ${reservedTokens} tokens were reserved for it; set max_tokens (or max_completion_tokens) to reserve less.`
+}
+
+/** A rollback is not batched: the reservation goes back within the same round trip's time. */
+async function adjustSpendNow(redis: Redis, counters: string[], amount: number): Promise<void> {
+  await Promise.all(counters.map((key) => redis.incrby(key, amount)))
+}
+
+function settler(holds: Hold[]): Admitted['settle'] {
+  let settled = false
+  return async function settle(consumed) {
+    if (settled) return
+    settled = true
+    await Promise.allSettled(holds.map((hold) => hold.settle(consumed)))
   }
 }
 
@@ -315,35 +421,4 @@ function deny(denial: Denial, holds: Hold[], now: number): GatewayError {
     headers['retry-after'] = retryAfterSeconds(waitMs)
   }
   return new GatewayError(429, denial.message, { type: denial.type, code: denial.code, headers })
-}
-
-function settler(c: Context<AppEnv>, holds: Hold[]): Admission['settle'] {
-  const { tenant, apiKey } = c.var
-  const redis = getRedis(c.var.config)
-  let settled = false
-  return async function settle(usage: MeteredUsage | null) {
-    if (settled) return
-    settled = true
-    const tasks: Array<Promise<unknown>> = []
-    if (usage) {
-      // A cache hit reaches no provider: it is metered, but costs nothing and uses no token quota.
-      const billable = !isCacheHit(usage)
-      const cost = billable ? costMicroUsd(priceFor(tenant, usage.model), usage) : 0
-      const consumed: Consumed = {
-        tokens: billable ? usage.promptTokens + usage.completionTokens : 0,
-        costMicroUsd: Math.ceil(cost),
-      }
-      tasks.push(...holds.map((hold) => hold.settle(consumed)))
-      tasks.push(recordUsage(redis, tenant.id, apiKey.id, usage, cost / 1_000_000, Date.now()))
-    } else {
-      tasks.push(...holds.map((hold) => hold.settle(null)))
-    }
-    for (const result of await Promise.allSettled(tasks)) {
-      if (result.status === 'rejected') logFailure(c, 'settle')(result.reason)
-    }
-  }
-}
-
-function waitFor(c: Context<AppEnv>, promise: Promise<unknown>, what: string): void {
-  c.executionCtx.waitUntil(promise.catch(logFailure(c, what)))
 }

@@ -6,12 +6,13 @@
  * requests cannot overshoot a cap beyond what their own estimates under-counted.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
-import { addCounters } from '../stores/counter-batch'
+import { luaScript, runScript } from '../stores/scripts'
+import type { WriteBatch } from '../stores/write-batch'
 
 /** Budget counters outlive their month long enough for late settlements. */
 const COUNTER_TTL_SECONDS = 62 * 24 * 3600
 
-const RESERVE = `
+const RESERVE = luaScript(`
 local amount = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
   local cap = tonumber(ARGV[2 + i])
@@ -26,7 +27,7 @@ for i, key in ipairs(KEYS) do
   redis.call('EXPIRE', key, ARGV[2])
 end
 return totals
-`
+`)
 
 export type Reservation =
   | { granted: true; totals: number[] }
@@ -37,12 +38,12 @@ export type Reservation =
  * none) is reached or would be exceeded. `totals` are the counters after the reservation.
  */
 export async function reserveSpend(
-  redis: Redis,
+  redis: Pick<Redis, 'eval' | 'evalsha'>,
   counters: string[],
   hardCaps: number[],
   amount: number
 ): Promise<Reservation> {
-  const reply = await redis.eval<string[], number[]>(RESERVE, counters, [
+  const reply = await runScript<number[]>(redis, RESERVE, counters, [
     String(amount),
     String(COUNTER_TTL_SECONDS),
     ...hardCaps.map(String),
@@ -52,11 +53,14 @@ export async function reserveSpend(
   return { granted: false, counterIndex: failedIndex - 1, spent: rest[0] ?? 0 }
 }
 
-/** Adds (or, negative, returns) micro-USD on every counter. */
-export async function adjustSpend(redis: Redis, counters: string[], amount: number): Promise<void> {
+/** Adds (or, negative, returns) micro-USD on every counter, with the isolate's next writes. */
+export async function adjustSpend(
+  writes: WriteBatch,
+  counters: string[],
+  amount: number
+): Promise<void> {
   if (amount === 0 || counters.length === 0) return
-  await addCounters(
-    redis,
+  await writes.count(
     counters.map((key) => ({ key, amount })),
     Object.fromEntries(counters.map((key) => [key, COUNTER_TTL_SECONDS]))
   )

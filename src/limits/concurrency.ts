@@ -8,11 +8,12 @@
 import type { Redis } from '@upstash/redis/cloudflare'
 import { randomBase64Url } from '../lib/crypto'
 import { inFlight } from '../stores/keyspace'
+import { luaScript, runScript } from '../stores/scripts'
 
 /** Longer than any request may run; only matters when a release was lost. */
 const SLOT_TTL_MS = 10 * 60_000
 
-const ACQUIRE = `
+const ACQUIRE = luaScript(`
 local now = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
@@ -22,23 +23,29 @@ end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
-`
+`)
 
 /** The slot's id when one was taken, `undefined` when the tenant is at its cap. */
 export async function acquireSlot(
-  redis: Redis,
+  redis: Pick<Redis, 'eval' | 'evalsha'>,
   tenantId: string,
-  cap: number
+  cap: number,
+  now: number
 ): Promise<string | undefined> {
   const slot = randomBase64Url(12)
-  const taken = await redis.eval<string[], number>(
+  const taken = await runScript<number>(
+    redis,
     ACQUIRE,
     [inFlight(tenantId)],
-    [String(cap), String(Date.now()), String(SLOT_TTL_MS), slot]
+    [String(cap), String(now), String(SLOT_TTL_MS), slot]
   )
   return taken === 1 ? slot : undefined
 }
 
-export async function releaseSlot(redis: Redis, tenantId: string, slot: string): Promise<void> {
+export async function releaseSlot(
+  redis: Pick<Redis, 'zrem'>,
+  tenantId: string,
+  slot: string
+): Promise<void> {
   await redis.zrem(inFlight(tenantId), slot)
 }

@@ -2,11 +2,11 @@
  * @module
  * Writes one request's usage: HINCRBY / HINCRBYFLOAT on the tenant's hash for the UTC day, one
  * field per metric, key and model. Increments commute, so concurrent requests never lose an
- * update, and the isolate's counter batch writes many requests' increments in one pipeline.
+ * update, and the isolate's write batch sends many requests' increments in one pipeline.
  */
-import type { Redis } from '@upstash/redis/cloudflare'
-import { addCounters, type CounterIncrement } from '../stores/counter-batch'
+
 import { dailyUsage } from '../stores/keyspace'
+import type { CounterIncrement, WriteBatch } from '../stores/write-batch'
 import type { MeteredUsage } from '../tenancy/types'
 import { utcDay } from './calendar'
 
@@ -22,6 +22,8 @@ export const COUNT_METRICS = [
   'cache_misses',
   'saved_tokens',
   'estimated_requests',
+  /** Semantic matches that arrived after the lookup budget: the upstream had been asked. */
+  'semantic_late_hits',
 ] as const
 export const COST_METRIC = 'cost_usd'
 
@@ -45,12 +47,12 @@ export function parseUsageField(
   }
 }
 
-export function isCacheHit(usage: MeteredUsage): boolean {
+export function isCacheHit(usage: Pick<MeteredUsage, 'cache'>): boolean {
   return usage.cache === 'HIT' || usage.cache === 'SEMANTIC-HIT'
 }
 
 export async function recordUsage(
-  redis: Redis,
+  writes: WriteBatch,
   tenantId: string,
   keyId: string,
   usage: MeteredUsage,
@@ -67,6 +69,7 @@ export async function recordUsage(
     cache_misses: usage.cache === 'MISS' || usage.cache === 'REFRESH' ? 1 : 0,
     saved_tokens: usage.savedTokens ?? 0,
     estimated_requests: usage.estimated ? 1 : 0,
+    semantic_late_hits: usage.semanticLate ? 1 : 0,
   }
   const hash = dailyUsage(tenantId, utcDay(time))
   const increments: CounterIncrement[] = COUNT_METRICS.map((metric) => ({
@@ -80,5 +83,5 @@ export async function recordUsage(
     amount: costUsd,
     float: true,
   })
-  await addCounters(redis, increments, { [hash]: USAGE_TTL_SECONDS })
+  await writes.count(increments, { [hash]: USAGE_TTL_SECONDS })
 }

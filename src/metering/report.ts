@@ -105,6 +105,7 @@ function emptyTotals(): Totals {
     cache_misses: 0,
     saved_tokens: 0,
     estimated_requests: 0,
+    semantic_late_hits: 0,
     cost_usd: 0,
   }
 }

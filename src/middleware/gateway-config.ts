@@ -1,11 +1,12 @@
 import type { MiddlewareHandler } from 'hono'
-import { loadConfig } from '../config'
+import type { GatewayConfig } from '../config'
 import type { AppEnv } from '../env'
 
 /** Every route behind it reads the validated configuration from `c.var.config`. */
-export function gatewayConfig(): MiddlewareHandler<AppEnv> {
+export function gatewayConfig(options: { config: GatewayConfig }): MiddlewareHandler<AppEnv> {
+  const { config } = options
   return async function gatewayConfig(c, next) {
-    c.set('config', loadConfig(c.env))
+    c.set('config', config)
     await next()
   }
 }

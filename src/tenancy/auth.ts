@@ -3,12 +3,12 @@
  * Client authentication: `Authorization: Bearer <key>` or `x-api-key: <key>` (what Anthropic
  * clients send). Sets `c.var.tenant` and `c.var.apiKey`, and enforces the key's endpoint scope.
  */
+import type { Redis } from '@upstash/redis/cloudflare'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/crypto'
 import { logFailure } from '../lib/log'
-import { getRedis } from '../stores/redis'
 import { cachedKey, FRESH_MS, type ResolvedKey, rememberKey, STALE_IF_ERROR_MS } from './key-cache'
 import {
   checkValidity,
@@ -19,13 +19,15 @@ import {
 } from './keys'
 import { allowsEndpoint } from './scopes'
 
-export function tenantAuth(): MiddlewareHandler<AppEnv> {
+export type TenantAuthOptions = { redis: Redis }
+
+export function tenantAuth({ redis }: TenantAuthOptions): MiddlewareHandler<AppEnv> {
   return async function tenantAuth(c, next) {
     const secret = presentedSecret(c)
     if (!isWellFormedSecret(secret)) {
       throw unauthorized('Malformed API key. Gateway keys start with sk-gw-.', 'invalid_api_key')
     }
-    const resolution = await resolve(c, await sha256Hex(secret))
+    const resolution = await resolve(c, redis, secret)
     if (resolution === 'expired') throw unauthorized('This API key has expired.', 'expired_api_key')
     if (resolution === 'invalid') throw unauthorized('Invalid API key.', 'invalid_api_key')
     if (!allowsEndpoint(resolution.apiKey, c.req.path)) {
@@ -61,26 +63,26 @@ function presentedSecret(c: Context<AppEnv>): string {
   return apiKeyHeader
 }
 
-async function resolve(c: Context<AppEnv>, secretHash: string): Promise<KeyResolution> {
-  const fresh = cachedKey(secretHash, FRESH_MS)
+async function resolve(c: Context<AppEnv>, redis: Redis, secret: string): Promise<KeyResolution> {
+  const fresh = cachedKey(secret, FRESH_MS)
   if (fresh) return checkValidity(fresh)
-  const redis = getRedis(c.var.config)
+  const secretHash = await sha256Hex(secret)
   let resolution: KeyResolution
   try {
     resolution = await resolveSecret(redis, secretHash)
   } catch (error) {
-    return staleOrUnavailable(c, secretHash, error)
+    return staleOrUnavailable(c, secret, error)
   }
   if (typeof resolution === 'object') {
-    rememberKey(secretHash, resolution)
+    rememberKey(secret, secretHash, resolution)
     c.executionCtx.waitUntil(touchKey(redis, resolution.apiKey).catch(logFailure(c, 'touch key')))
   }
   return resolution
 }
 
 /** Redis is down: a recently resolved key still authenticates, so fail-open tenants are served. */
-function staleOrUnavailable(c: Context<AppEnv>, secretHash: string, error: unknown): KeyResolution {
-  const stale: ResolvedKey | undefined = cachedKey(secretHash, STALE_IF_ERROR_MS)
+function staleOrUnavailable(c: Context<AppEnv>, secret: string, error: unknown): KeyResolution {
+  const stale: ResolvedKey | undefined = cachedKey(secret, STALE_IF_ERROR_MS)
   logFailure(c, 'resolve key')(error)
   if (stale) return checkValidity(stale)
   throw new GatewayError(503, 'The gateway cannot verify API keys right now; retry shortly.', {

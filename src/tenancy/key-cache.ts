@@ -5,6 +5,10 @@
  * another isolate takes effect within that time (the isolate that handled the admin call forgets
  * at once). When Redis is unreachable an entry up to STALE_IF_ERROR_MS old still authenticates,
  * so fail-open tenants keep being served through an outage.
+ *
+ * Entries are found by the presented secret itself, so a cached key costs no SHA-256: the secret
+ * never leaves isolate memory, and the digest it maps to is kept for revocations, which name
+ * keys by digest.
  */
 import type { ApiKeyContext, TenantContext } from './types'
 
@@ -21,32 +25,35 @@ export type ResolvedKey = {
   graceUntil: number | undefined
 }
 
-type Entry = { resolved: ResolvedKey; fetchedAt: number }
+type Entry = { resolved: ResolvedKey; secretHash: string; fetchedAt: number }
 
 const entries = new Map<string, Entry>()
 
-export function cachedKey(secretHash: string, maxAgeMs: number): ResolvedKey | undefined {
-  const entry = entries.get(secretHash)
+export function cachedKey(secret: string, maxAgeMs: number): ResolvedKey | undefined {
+  const entry = entries.get(secret)
   if (!entry || Date.now() - entry.fetchedAt > maxAgeMs) return undefined
   return entry.resolved
 }
 
-export function rememberKey(secretHash: string, resolved: ResolvedKey): void {
-  entries.delete(secretHash)
+export function rememberKey(secret: string, secretHash: string, resolved: ResolvedKey): void {
+  entries.delete(secret)
   if (entries.size >= MAX_ENTRIES) {
     // Maps iterate in insertion order: the first entry is the least recently fetched.
     const oldest = entries.keys().next()
     if (!oldest.done) entries.delete(oldest.value)
   }
-  entries.set(secretHash, { resolved, fetchedAt: Date.now() })
+  entries.set(secret, { resolved, secretHash, fetchedAt: Date.now() })
 }
 
 export function forgetSecrets(secretHashes: string[]): void {
-  for (const hash of secretHashes) entries.delete(hash)
+  const forgotten = new Set(secretHashes)
+  for (const [secret, entry] of entries) {
+    if (forgotten.has(entry.secretHash)) entries.delete(secret)
+  }
 }
 
 export function forgetTenant(tenantId: string): void {
-  for (const [hash, entry] of entries) {
-    if (entry.resolved.tenant.id === tenantId) entries.delete(hash)
+  for (const [secret, entry] of entries) {
+    if (entry.resolved.tenant.id === tenantId) entries.delete(secret)
   }
 }

@@ -38,6 +38,8 @@ export type MeteredUsage = {
   estimated: boolean
   cache?: CacheStatus
   savedTokens?: number
+  /** A semantic match arrived after the lookup budget and was not used. */
+  semanticLate?: boolean
   endpoint: string
 }
 

@@ -26,10 +26,17 @@ export function trackedGateway(overrides: Partial<Bindings> = {}) {
 
 export type Gateway = ReturnType<typeof trackedGateway>
 
-/** A tenant with the cache on; the semantic threshold suits the stand-in's hashed embedder. */
+/**
+ * A tenant with the cache on; the semantic threshold suits the stand-in's hashed embedder, and
+ * the lookup budget is wide so a loaded test machine cannot turn a hit into a late one.
+ */
 export async function cachingTenant(cache: Record<string, unknown> = {}): Promise<TestTenant> {
   return createTenant({
-    cache: { enabled: true, semantic: { enabled: true, threshold: 0.9 }, ...cache },
+    cache: {
+      enabled: true,
+      semantic: { enabled: true, threshold: 0.9, lookup_budget_ms: 1000 },
+      ...cache,
+    },
   })
 }
 

@@ -74,7 +74,13 @@ describe('semantic cache', () => {
 
   it('lets a request raise the threshold within the tenant bounds', async () => {
     const tenant = await cachingTenant({
-      semantic: { enabled: true, threshold: 0.9, min_threshold: 0.85, max_threshold: 0.99 },
+      semantic: {
+        enabled: true,
+        threshold: 0.9,
+        min_threshold: 0.85,
+        max_threshold: 0.99,
+        lookup_budget_ms: 1000,
+      },
     })
     await ask(gateway, tenant, { model: 'mock-gpt', messages: user(QUESTION) })
     const strict = await ask(
@@ -95,7 +101,7 @@ describe('semantic cache', () => {
 
   it('embeds the last turns when the tenant asks for it', async () => {
     const tenant = await cachingTenant({
-      semantic: { enabled: true, threshold: 0.9, embed_turns: 3 },
+      semantic: { enabled: true, threshold: 0.9, embed_turns: 3, lookup_budget_ms: 1000 },
     })
     const conversation = (question: string) => [
       { role: 'user', content: 'I use a Mac laptop.' },
@@ -126,18 +132,38 @@ describe('semantic cache', () => {
     expect(left).toEqual([null])
   })
 
-  it('serves uncached and marked when Vector is down', async () => {
+  it('starts the upstream without a match that misses the lookup budget, and counts it', async () => {
+    const tenant = await cachingTenant({
+      semantic: { enabled: true, threshold: 0.9, lookup_budget_ms: 0 },
+    })
+    const tag = uniqueTag()
+    const model = `mock/m:tag=${tag}`
+    expect((await ask(gateway, tenant, { model, messages: user(QUESTION) })).cache).toBe('MISS')
+    const paraphrase = await ask(gateway, tenant, { model, messages: user(PARAPHRASE) })
+    expect(paraphrase.cache).toBe('MISS')
+    expect(await mockRequests(tag)).toHaveLength(2)
+    const usage = await gateway.fetch('http://gateway/v1/usage', {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    })
+    const report = (await usage.json()) as { total: { semantic_late_hits: number } }
+    expect(report.total.semantic_late_hits).toBe(1)
+  })
+
+  it('keeps exact hits working and marks the miss when Vector is down', async () => {
     const tenant = await cachingTenant()
     const down = trackedGateway({ UPSTASH_VECTOR_REST_URL: 'http://127.0.0.1:9' })
     const tag = uniqueTag()
     const body = { model: `mock/m:tag=${tag}`, messages: user(QUESTION) }
-    for (let i = 0; i < 2; i++) {
-      const answer = await ask(down, tenant, body)
-      expect(answer.status).toBe(200)
-      expect(answer.json.choices[0]?.message.content?.length).toBeGreaterThan(0)
-      expect(answer.cache).toBe('BYPASS')
-      expect(answer.headers.get('x-gateway-degraded')).toBe('cache')
-    }
-    expect(await mockRequests(tag)).toHaveLength(2)
+    const miss = await ask(down, tenant, body)
+    expect(miss.status).toBe(200)
+    expect(miss.json.choices[0]?.message.content?.length).toBeGreaterThan(0)
+    expect(miss.cache).toBe('MISS')
+    expect(miss.headers.get('x-gateway-degraded')).toBe('semantic-cache')
+    // The exact answer never depended on Vector: the repeat is a hit, not another upstream call.
+    const repeat = await ask(down, tenant, body)
+    expect(repeat.status).toBe(200)
+    expect(repeat.cache).toBe('HIT')
+    expect(repeat.json.choices[0]?.message.content).toBe(miss.json.choices[0]?.message.content)
+    expect(await mockRequests(tag)).toHaveLength(1)
   })
 })

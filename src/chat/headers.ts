@@ -1,0 +1,52 @@
+/**
+ * @module
+ * Every header a chat or embeddings answer carries beyond the request id, assembled in one place
+ * from what the pipeline's stages found: admission's quotas and warnings, the cache's verdict,
+ * who served the answer and what the gateway's part of the wait was.
+ */
+import { DEGRADED_HEADER } from '../limits/headers'
+import type { CacheStatus } from '../tenancy/types'
+
+export type ServedBy = {
+  /** `provider/model` that answered (for a cache hit: the one that first did). */
+  target: string
+  /** Upstream attempts; 0 for an answer from the cache. */
+  attempts: number
+  /** Time spent waiting on upstreams (and on their retry-after), not on the gateway. */
+  upstreamMs: number
+}
+
+export type AnswerFacts = {
+  /** performance.now() when the request arrived. */
+  startedAt: number
+  servedBy: ServedBy
+  rateLimits?: Record<string, string>
+  degraded?: string[]
+  cache?: { status: CacheStatus | undefined; ageSeconds?: number; similarity?: number }
+  usageEstimated?: boolean
+}
+
+/**
+ * Inside a Worker the clock only moves across I/O, so the overhead figure counts the gateway's
+ * own waits (Redis, Vector) rather than its CPU time; the benchmarks measure it from outside.
+ */
+export function answerHeaders(facts: AnswerFacts): Record<string, string> {
+  const { servedBy, cache } = facts
+  const overheadMs = Math.max(0, performance.now() - facts.startedAt - servedBy.upstreamMs)
+  const headers: Record<string, string> = {
+    ...facts.rateLimits,
+    'x-gateway-target': servedBy.target,
+    'x-gateway-attempts': String(servedBy.attempts),
+    'x-gateway-overhead-ms': overheadMs.toFixed(1),
+    'server-timing': `gateway;dur=${overheadMs.toFixed(1)}, upstream;dur=${servedBy.upstreamMs.toFixed(1)}`,
+  }
+  const degraded = [...new Set(facts.degraded ?? [])]
+  if (degraded.length > 0) headers[DEGRADED_HEADER] = degraded.join(', ')
+  if (cache?.status) headers['x-cache'] = cache.status
+  if (cache?.ageSeconds !== undefined) headers.age = String(cache.ageSeconds)
+  if (cache?.similarity !== undefined) {
+    headers['x-cache-similarity'] = cache.similarity.toFixed(4)
+  }
+  if (facts.usageEstimated) headers['x-gateway-usage'] = 'estimated'
+  return headers
+}

@@ -1,0 +1,46 @@
+/**
+ * @module
+ * What the request path depends on, built once per isolate from the validated configuration and
+ * handed to `createApp`: the Upstash clients, the write batch every after-response write joins,
+ * admission, the response cache and the clock. Tests build the same shape from fakes.
+ */
+import type { Redis } from '@upstash/redis/cloudflare'
+import type { Index } from '@upstash/vector/cloudflare'
+import { createResponseCache, type ResponseCache } from './cache/response-cache'
+import type { GatewayConfig } from './config'
+import { reportFailure } from './lib/log'
+import { createLimits, type Limits } from './limits/admission'
+import { getRedis } from './stores/redis'
+import { getVectorIndex } from './stores/vector'
+import { createWriteBatch, type WriteBatch } from './stores/write-batch'
+
+export type GatewayDeps = {
+  config: GatewayConfig
+  redis: Redis
+  /** Absent: semantic cache and retrieval are off. */
+  vector: Index | undefined
+  writes: WriteBatch
+  limits: Limits
+  cache: ResponseCache
+  clock: () => number
+  /** Logs a failure the request survives (background work, degraded paths). */
+  report(what: string, error: unknown, detail?: Record<string, number>): void
+}
+
+export function buildDeps(config: GatewayConfig): GatewayDeps {
+  const redis = getRedis(config)
+  const vector = config.vector ? getVectorIndex(config.vector) : undefined
+  const clock = Date.now
+  const report = reportFailure
+  const writes = createWriteBatch({ redis, report })
+  return {
+    config,
+    redis,
+    vector,
+    writes,
+    limits: createLimits({ redis, writes, clock, report }),
+    cache: createResponseCache({ redis, vector, writes, clock, report }),
+    clock,
+    report,
+  }
+}

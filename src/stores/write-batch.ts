@@ -1,0 +1,158 @@
+/**
+ * @module
+ * Everything the isolate writes after its responses (usage and spend increments, refunds of
+ * reservations, slot releases, cache stores), gathered for a few milliseconds and issued in one
+ * synchronous burst, so `@upstash/redis` auto-pipelining sends it as one HTTP request. Increments
+ * commute, so those of concurrent requests are merged first (fewer commands; Upstash bills per
+ * command). The request that opens a batch writes it from its own `waitUntil`, so the isolate
+ * stays alive until the batch is written; no I/O crosses request contexts.
+ *
+ * Increments Redis refuses are kept and sent again with the next batch, so a short outage delays
+ * usage and spend instead of losing them; past `maxBacklog` keys the oldest are dropped, loudly.
+ */
+import type { Redis } from '@upstash/redis/cloudflare'
+
+export type CounterIncrement =
+  /** INCRBY on a string counter. */
+  | { key: string; amount: number; field?: undefined }
+  /** HINCRBY, or HINCRBYFLOAT when `float`, on a hash field. */
+  | { key: string; field: string; amount: number; float?: boolean }
+
+export type RedisWriter = Pick<Redis, 'incrby' | 'hincrby' | 'hincrbyfloat' | 'expire'>
+
+export type WriteBatch = {
+  /** Queues increments and the TTLs of their keys. */
+  count(increments: CounterIncrement[], ttls: Record<string, number>): Promise<void>
+  /** Queues one write that is not an increment, named for the failure log. */
+  write(what: string, issue: () => Promise<unknown>): Promise<void>
+  /** Increments waiting for Redis to answer again: non-zero means metering is behind. */
+  backlog(): number
+}
+
+export type WriteBatchOptions = {
+  redis: RedisWriter
+  report(what: string, error: unknown, detail?: Record<string, number>): void
+  /** Long enough for concurrent requests to share a flush, short against any read-back. */
+  flushAfterMs?: number
+  maxBacklog?: number
+}
+
+type Batch = {
+  increments: Map<string, CounterIncrement>
+  expiries: Map<string, number>
+  writes: Array<{ what: string; issue: () => Promise<unknown> }>
+}
+
+export function createWriteBatch(options: WriteBatchOptions): WriteBatch {
+  const { redis, report } = options
+  const flushAfterMs = options.flushAfterMs ?? 10
+  const maxBacklog = options.maxBacklog ?? 10_000
+  const backlog = new Map<string, CounterIncrement>()
+  const backlogExpiries = new Map<string, number>()
+  let open: Batch | undefined
+
+  function opened(): { batch: Batch; opener: boolean } {
+    if (open) return { batch: open, opener: false }
+    open = { increments: new Map(), expiries: new Map(), writes: [] }
+    return { batch: open, opener: true }
+  }
+
+  function schedule(opener: boolean): Promise<void> {
+    if (!opener) return Promise.resolve()
+    return new Promise<void>((resolve) => setTimeout(resolve, flushAfterMs)).then(flush)
+  }
+
+  async function flush(): Promise<void> {
+    const batch = open
+    open = undefined
+    if (!batch) return
+    for (const increment of backlog.values()) merge(batch.increments, increment)
+    for (const [key, seconds] of backlogExpiries) batch.expiries.set(key, seconds)
+    backlog.clear()
+    backlogExpiries.clear()
+    // Every command below is issued before the first await: one auto-pipelined request.
+    const counted = [...batch.increments.values()].map((increment) => ({
+      increment,
+      error: failure(() => issueIncrement(redis, increment)),
+    }))
+    const expiring = [...batch.expiries].map(([key, seconds]) => ({
+      key,
+      seconds,
+      error: failure(() => redis.expire(key, seconds)),
+    }))
+    const written = batch.writes.map(({ what, issue }) => ({ what, error: failure(issue) }))
+    let failed = 0
+    for (const { increment, error } of counted) {
+      if ((await error) !== undefined) {
+        failed++
+        merge(backlog, increment)
+      }
+    }
+    for (const { key, seconds, error } of expiring) {
+      if ((await error) !== undefined && backlog.size > 0) backlogExpiries.set(key, seconds)
+    }
+    for (const { what, error } of written) {
+      const reason = await error
+      if (reason !== undefined) report(what, reason)
+    }
+    if (failed > 0) {
+      report('metering write', new Error('Redis refused counter increments'), {
+        increments: failed,
+        backlog: backlog.size,
+      })
+    }
+    trimBacklog()
+  }
+
+  function trimBacklog(): void {
+    let dropped = 0
+    for (const id of backlog.keys()) {
+      if (backlog.size <= maxBacklog) break
+      backlog.delete(id)
+      dropped++
+    }
+    if (dropped > 0) {
+      report('metering lost', new Error('Metering backlog full'), { increments: dropped })
+    }
+  }
+
+  return {
+    count(increments, ttls) {
+      const { batch, opener } = opened()
+      for (const increment of increments) merge(batch.increments, increment)
+      for (const [key, seconds] of Object.entries(ttls)) batch.expiries.set(key, seconds)
+      return schedule(opener)
+    },
+    write(what, issue) {
+      const { batch, opener } = opened()
+      batch.writes.push({ what, issue })
+      return schedule(opener)
+    },
+    backlog: () => backlog.size,
+  }
+}
+
+function merge(into: Map<string, CounterIncrement>, increment: CounterIncrement): void {
+  if (increment.amount === 0) return
+  const id = `${increment.key}\u0000${increment.field ?? ''}`
+  const queued = into.get(id)
+  if (queued) queued.amount += increment.amount
+  else into.set(id, { ...increment })
+}
+
+function issueIncrement(redis: RedisWriter, increment: CounterIncrement): Promise<unknown> {
+  const { key, field, amount } = increment
+  if (field === undefined) return redis.incrby(key, amount)
+  if ('float' in increment && increment.float) return redis.hincrbyfloat(key, field, amount)
+  return redis.hincrby(key, field, amount)
+}
+
+/** Starts `issue` at once and resolves with its error, if any: nothing is left unhandled. */
+async function failure(issue: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await issue()
+    return undefined
+  } catch (error) {
+    return error ?? new Error('Write failed')
+  }
+}

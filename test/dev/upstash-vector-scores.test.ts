@@ -59,6 +59,19 @@ describe('Vector stand-in numbers on the wire', () => {
       { id: 's', score: 0.17, sparseVector: { indices: [1, 2], values: [0.1, 0.2] } },
     ])
   })
+
+  it('accepts a sparse vector with a repeated index and sums the repeats', async () => {
+    const ns = testIndex('test-sparse').namespace(freshNamespace('repeats'))
+    await ns.upsert({ id: 'r', sparseVector: { indices: [3, 1, 3], values: [0.25, 1, 0.5] } })
+    expect(await ns.fetch(['r'], { includeVectors: true })).toEqual([
+      { id: 'r', sparseVector: { indices: [1, 3], values: [1, 0.75] } },
+    ])
+    const results = await ns.query({
+      sparseVector: { indices: [3, 3], values: [1, 1] },
+      topK: 1,
+    })
+    expect(results).toEqual([{ id: 'r', score: 1.5 }])
+  })
 })
 
 describe('Vector stand-in hybrid fusion', () => {

@@ -17,14 +17,17 @@
  *   sends is stripped for EVAL, EVAL_RO and SCRIPT LOAD, and EVALSHA, EVALSHA_RO and
  *   SCRIPT EXISTS map the client's SHA-1 to the one Redis knows, in all three routes.
  * - An increasing `upstash-sync-token` response header, for the client's read-your-writes.
+ * - Pub/sub over SSE: `/subscribe/<channel>…` and `/psubscribe/<pattern>…` stream
+ *   `data: message,<channel>,<payload>` events from a redis-server connection per stream
+ *   (pubsub.ts). Channels are redis-server's, so they are shared by all logical databases.
  *
  * Refuses (HTTP 400, or per item inside a pipeline): connection-state and blocking commands
- * (SELECT, MULTI/EXEC/WATCH as commands, the SUBSCRIBE family, MONITOR, CLIENT, blocking pops,
+ * (SELECT, MULTI/EXEC/WATCH as commands, the SUBSCRIBE family as JSON commands, MONITOR, CLIENT, blocking pops,
  * XREAD … BLOCK, WAIT, AUTH, HELLO, QUIT, RESET, DEBUG, SHUTDOWN); writes with the read-only
  * token (403 NOPERM); a transaction with any such command is discarded whole. Bad or missing
  * token: 401 WRONGPASS. Bad JSON or command shape: 400. Bodies over 10 MB: 413. Methods other
  * than GET/HEAD/POST/PUT: 405. A discarded transaction (EXECABORT): 400. Not implemented:
- * pub/sub and monitor over SSE, and `Upstash-Response-Format: resp2` (400).
+ * monitor over SSE, and `Upstash-Response-Format: resp2` (400).
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'

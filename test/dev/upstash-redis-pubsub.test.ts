@@ -10,16 +10,14 @@ const token = inject('redisRestToken')
 const redis = new Redis({ url, token })
 const channel = (name: string) => `test:pubsub:${crypto.randomUUID()}:${name}`
 
-/** Collects a Subscriber's events so a test can wait for the next one of a kind. */
-function recorder<T>(subscriber: { on(type: never, listener: (event: T) => void): void }) {
+/** Collects one kind of a Subscriber's events so a test can wait for the first few. */
+function recorder<T>() {
   const seen: T[] = []
   const waiters: Array<() => void> = []
   return {
-    listen(type: string) {
-      subscriber.on(type as never, (event: T) => {
-        seen.push(event)
-        for (const wake of waiters.splice(0)) wake()
-      })
+    add(event: T) {
+      seen.push(event)
+      for (const wake of waiters.splice(0)) wake()
     },
     async next(count: number): Promise<T[]> {
       const deadline = Date.now() + 5000
@@ -48,10 +46,10 @@ describe('Redis stand-in pub/sub through @upstash/redis', () => {
   it('delivers messages to subscribe(), JSON and commas included, and unsubscribes', async () => {
     const name = channel('plain')
     const subscriber = redis.subscribe<unknown>(name)
-    const counts = recorder<number>(subscriber)
-    counts.listen('subscribe')
-    const messages = recorder<{ channel: string; message: unknown }>(subscriber)
-    messages.listen('message')
+    const counts = recorder<number>()
+    subscriber.on('subscribe', (count) => counts.add(count))
+    const messages = recorder<{ channel: string; message: unknown }>()
+    subscriber.on('message', (event) => messages.add(event))
     expect(await counts.next(1)).toEqual([1])
     expect(await redis.publish(name, { hello: 'world' })).toBe(1)
     expect(await redis.publish(name, 'a,b,c')).toBe(1)
@@ -66,10 +64,10 @@ describe('Redis stand-in pub/sub through @upstash/redis', () => {
   it('delivers pattern messages to psubscribe()', async () => {
     const prefix = channel('pattern')
     const subscriber = redis.psubscribe<{ n: number }>(`${prefix}:*`)
-    const counts = recorder<number>(subscriber)
-    counts.listen('psubscribe')
-    const messages = recorder<{ pattern: string; channel: string; message: unknown }>(subscriber)
-    messages.listen('pmessage')
+    const counts = recorder<number>()
+    subscriber.on('psubscribe', (count) => counts.add(count))
+    const messages = recorder<{ pattern: string; channel: string; message: unknown }>()
+    subscriber.on('pmessage', (event) => messages.add(event))
     expect(await counts.next(1)).toEqual([1])
     // The client JSON-parses pattern messages strictly, so publish JSON.
     await redis.publish(`${prefix}:one`, { n: 1 })

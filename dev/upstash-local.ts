@@ -8,13 +8,18 @@
  *   --index <spec>       name:TYPE:dimension:SIMILARITY[:embeddingModel[:sparseModel]], repeatable
  *                        (default: the gateway's hybrid index)
  *   --data-dir <path>    keep Redis and Vector data here across restarts (env UPSTASH_LOCAL_DATA_DIR)
- *   --redis-token <t>, --vector-token <t>   fixed tokens instead of random ones
+ *   --redis-databases <n>  also serve logical databases 1..n, one token each (the regions of a
+ *                        MultiRegionRatelimit); default 0
+ *   --redis-token [db=]<t>      fixed token for database db (default 0), repeatable
+ *   --vector-token [index=]<t>  fixed token for that index, or bare for every other index, repeatable
+ * Tokens not fixed are random.
  */
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { spawnRedisServer } from './redis-server.ts'
 import { GATEWAY_INDEX } from './stack.ts'
+import { redisTokens, vectorTokens } from './upstash-local/tokens.ts'
 import { startRedisRest } from './upstash-redis/server.ts'
 import { startVectorRest, type VectorIndexSettings } from './upstash-vector/server.ts'
 
@@ -25,8 +30,9 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     index: { type: 'string', multiple: true },
     'data-dir': { type: 'string', default: process.env.UPSTASH_LOCAL_DATA_DIR },
-    'redis-token': { type: 'string' },
-    'vector-token': { type: 'string' },
+    'redis-databases': { type: 'string' },
+    'redis-token': { type: 'string', multiple: true },
+    'vector-token': { type: 'string', multiple: true },
   },
 })
 
@@ -65,6 +71,13 @@ const token = () => randomBytes(24).toString('base64url')
 async function main(): Promise<void> {
   const indexes = (values.index ?? []).map(parseIndex)
   if (indexes.length === 0) indexes.push(GATEWAY_INDEX)
+  // Checked before anything starts, so a bad flag leaves nothing running.
+  const redisPlan = redisTokens(values['redis-token'] ?? [], values['redis-databases'], token)
+  const indexTokens = vectorTokens(
+    values['vector-token'] ?? [],
+    indexes.map((index) => index.name),
+    token
+  )
   const dataDir = values['data-dir']
   const closers: Array<() => Promise<void>> = []
   const stop = async () => {
@@ -75,19 +88,19 @@ async function main(): Promise<void> {
   try {
     const redisServer = await spawnRedisServer({ dataDir })
     closers.push(redisServer.close)
-    const redisToken = values['redis-token'] ?? token()
     const redisReadonlyToken = token()
     const redis = await startRedisRest({
       redisPort: redisServer.port,
       port: port('redis-port'),
       host: values.host,
-      token: redisToken,
+      token: redisPlan.main,
       readonlyToken: redisReadonlyToken,
+      databases: redisPlan.databases,
     })
     closers.push(redis.close)
     const withTokens = indexes.map((index) => ({
       ...index,
-      token: values['vector-token'] ?? token(),
+      token: indexTokens.get(index.name) ?? token(),
     }))
     const vector = await startVectorRest({
       port: port('vector-port'),
@@ -99,8 +112,11 @@ async function main(): Promise<void> {
 
     const lines = [
       `UPSTASH_REDIS_REST_URL=${redis.url}`,
-      `UPSTASH_REDIS_REST_TOKEN=${redisToken}`,
+      `UPSTASH_REDIS_REST_TOKEN=${redisPlan.main}`,
       `# read-only Redis token: ${redisReadonlyToken}`,
+      ...redisPlan.databases.map(
+        ({ db, token: dbToken }) => `# Redis database ${db} (same URL, another region): ${dbToken}`
+      ),
     ]
     for (const index of withTokens) {
       // A comment line of its own: .dev.vars would read an inline comment as part of the value.

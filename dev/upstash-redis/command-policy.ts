@@ -73,6 +73,11 @@ export class CommandFlags {
     for (const entry of commandReply) this.#add(entry)
   }
 
+  /** Lower-case command names (`name|subcommand` for subcommands) this redis-server knows. */
+  names(): Iterable<string> {
+    return this.#flagsByName.keys()
+  }
+
   /** The refusal text for a read-only token, or undefined when the command may run. */
   readOnlyRefusal(args: readonly string[]): string | undefined {
     const name = (args[0] ?? '').toLowerCase()

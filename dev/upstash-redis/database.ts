@@ -19,6 +19,11 @@ export class RedisDatabase {
     this.#address = address
   }
 
+  /** Where this database's redis-server listens, for connections of their own (pub/sub). */
+  get address(): RedisAddress {
+    return this.#address
+  }
+
   /** Runs commands in order on the shared connection, reopening it if Redis dropped it. */
   async run(commands: readonly (readonly string[])[]): Promise<RespValue[]> {
     return (await this.#sharedConnection()).send(commands)

@@ -30,15 +30,7 @@ export class RedisConnection {
 
   /** Opens a connection already switched to the address's logical database. */
   static async open(address: RedisAddress): Promise<RedisConnection> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: address.host, port: address.port, noDelay: true })
-      socket.once('connect', () => {
-        socket.off('error', reject)
-        resolve(socket)
-      })
-      socket.once('error', reject)
-    })
-    const connection = new RedisConnection(socket)
+    const connection = new RedisConnection(await openSocket(address))
     if (address.db !== 0) {
       const [reply] = await connection.send([['SELECT', String(address.db)]])
       if (!(reply instanceof StatusReply)) {
@@ -94,4 +86,16 @@ export class RedisConnection {
     this.#pendingHead = 0
     for (const batch of waiting) batch.reject(error)
   }
+}
+
+/** A connected socket to redis-server, for connections that speak more than request and reply. */
+export function openSocket(address: RedisAddress): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = connect({ host: address.host, port: address.port, noDelay: true })
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', reject)
+  })
 }

@@ -61,13 +61,18 @@ export function toCommandList(value: unknown): Command[] {
  * query parameter (except `_token`) as name and value.
  */
 export function commandFromPath(path: string, query: URLSearchParams, body: Buffer): Command {
-  const args = path
-    .split('/')
-    .filter((segment) => segment !== '')
-    .map(decodePathSegment)
+  const args = pathSegments(path)
   if (body.length > 0) args.push(body.toString('utf8'))
   for (const [name, value] of query) if (name !== '_token') args.push(name, value)
   return toCommand(args)
+}
+
+/** The non-empty segments of a request path, percent-decoded. */
+export function pathSegments(path: string): string[] {
+  return path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map(decodePathSegment)
 }
 
 function decodePathSegment(segment: string): string {

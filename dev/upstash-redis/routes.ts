@@ -3,9 +3,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { presentedToken, type TokenRegistry } from './auth.ts'
+import { streamSubscription, subscriptionFor } from './pubsub.ts'
 import {
   commandFromPath,
   parseJson,
+  pathSegments,
   RequestError,
   readBody,
   toCommand,
@@ -24,18 +26,20 @@ export function createRequestHandler(
   // increasing value honours the read-your-writes contract the client expects.
   let syncToken = 0
   return (request, response) => {
-    handle(request, tokens, runner).then(
-      (outcome) => send(response, outcome, String(++syncToken)),
+    handle(request, response, tokens, runner).then(
+      (outcome) => outcome && send(response, outcome, String(++syncToken)),
       (error: unknown) => send(response, failure(error))
     )
   }
 }
 
+/** Resolves with the JSON outcome to send, or undefined once it has streamed the answer itself. */
 async function handle(
   request: IncomingMessage,
+  response: ServerResponse,
   tokens: TokenRegistry<Access>,
   runner: CommandRunner
-): Promise<Outcome> {
+): Promise<Outcome | undefined> {
   const method = request.method ?? 'GET'
   if (!ALLOWED_METHODS.has(method)) {
     return { status: 405, body: { error: `ERR method ${method} is not allowed` } }
@@ -49,6 +53,13 @@ async function handle(
   const responseFormat = singleHeader(request, 'upstash-response-format')
   if (responseFormat !== undefined && responseFormat.toLowerCase() !== 'json') {
     throw new RequestError(400, `ERR unsupported Upstash-Response-Format: ${responseFormat}`)
+  }
+  const subscription = subscriptionFor(pathSegments(path))
+  if (subscription) {
+    // Pub/sub messages travel as plain text whatever Upstash-Encoding says: the client's
+    // Subscriber never base64-decodes them.
+    await streamSubscription(request, response, access.database, subscription)
+    return undefined
   }
   const base64 = singleHeader(request, 'upstash-encoding')?.toLowerCase() === 'base64'
   const body = await readBody(request)

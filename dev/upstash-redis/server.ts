@@ -17,19 +17,25 @@
  *   sends is stripped for EVAL, EVAL_RO and SCRIPT LOAD, and EVALSHA, EVALSHA_RO and
  *   SCRIPT EXISTS map the client's SHA-1 to the one Redis knows, in all three routes.
  * - An increasing `upstash-sync-token` response header, for the client's read-your-writes.
+ * - At start, one warning line naming the commands Upstash serves that this redis-server lacks
+ *   (compatibility.ts).
+ * - Pub/sub over SSE: `/subscribe/<channel>…` and `/psubscribe/<pattern>…` stream
+ *   `data: message,<channel>,<payload>` events from a redis-server connection per stream
+ *   (pubsub.ts). Channels are redis-server's, so they are shared by all logical databases.
  *
  * Refuses (HTTP 400, or per item inside a pipeline): connection-state and blocking commands
- * (SELECT, MULTI/EXEC/WATCH as commands, the SUBSCRIBE family, MONITOR, CLIENT, blocking pops,
- * XREAD … BLOCK, WAIT, AUTH, HELLO, QUIT, RESET, DEBUG, SHUTDOWN); writes with the read-only
- * token (403 NOPERM); a transaction with any such command is discarded whole. Bad or missing
- * token: 401 WRONGPASS. Bad JSON or command shape: 400. Bodies over 10 MB: 413. Methods other
- * than GET/HEAD/POST/PUT: 405. A discarded transaction (EXECABORT): 400. Not implemented:
- * pub/sub and monitor over SSE, and `Upstash-Response-Format: resp2` (400).
+ * (SELECT, MULTI/EXEC/WATCH as commands, the SUBSCRIBE family as JSON commands, MONITOR,
+ * CLIENT, blocking pops, XREAD … BLOCK, WAIT, AUTH, HELLO, QUIT, RESET, DEBUG, SHUTDOWN); writes
+ * with the read-only token (403 NOPERM); a transaction with any such command is discarded
+ * whole. Bad or missing token: 401 WRONGPASS. Bad JSON or command shape: 400. Bodies over
+ * 10 MB: 413. Methods other than GET/HEAD/POST/PUT: 405. A discarded transaction (EXECABORT):
+ * 400. Not implemented: monitor over SSE, and `Upstash-Response-Format: resp2` (400).
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TokenRegistry } from './auth.ts'
 import { CommandFlags } from './command-policy.ts'
+import { missingFeatures, missingFeaturesWarning, redisVersion } from './compatibility.ts'
 import { RedisDatabase } from './database.ts'
 import { createRequestHandler } from './routes.ts'
 import { type Access, CommandRunner } from './runner.ts'
@@ -71,9 +77,18 @@ export async function startRedisRest(
 
   try {
     // Also proves Redis answers (and that every extra database exists) before we listen.
-    const [commandReply = null] = await main.run([['COMMAND']])
+    const [commandReply = null, infoReply = null] = await main.run([
+      ['COMMAND'],
+      ['INFO', 'server'],
+    ])
     await Promise.all(databases.map((database) => database.run([['PING']])))
-    const runner = new CommandRunner(new CommandFlags(commandReply), new ScriptRewriter())
+    const flags = new CommandFlags(commandReply)
+    const version = redisVersion(Buffer.isBuffer(infoReply) ? infoReply.toString('utf8') : '')
+    const missing = missingFeatures(version, flags.names())
+    // Said once now, rather than as an unknown command in the middle of someone's test.
+    const warning = missingFeaturesWarning(version, missing)
+    if (warning) console.warn(`Upstash Redis stand-in: ${warning}`)
+    const runner = new CommandRunner(flags, new ScriptRewriter())
     const server = createServer(
       { keepAliveTimeout: 65_000 },
       createRequestHandler(new TokenRegistry(grants), runner)

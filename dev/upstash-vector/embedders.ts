@@ -106,5 +106,6 @@ function termCounts(text: string): Map<number, number> {
 
 function toSparse(counts: Map<number, number>, weight: (tf: number) => number): SparseVector {
   const indices = [...counts.keys()].sort((a, b) => a - b)
-  return { indices, values: indices.map((index) => weight(counts.get(index) ?? 0)) }
+  // Stored as float32, as Upstash stores every vector.
+  return { indices, values: indices.map((index) => Math.fround(weight(counts.get(index) ?? 0))) }
 }

@@ -6,6 +6,7 @@ import { DenseMatrix } from './dense-matrix.ts'
 import type { SparseVector } from './embedders.ts'
 import { matches } from './filter/evaluate.ts'
 import type { Filter } from './filter/parser.ts'
+import { add32, multiply32 } from './float32.ts'
 import type { Metadata, StoredRecord } from './records.ts'
 import {
   denseScore,
@@ -105,16 +106,19 @@ export class Namespace {
   /** Ranks records for a query; with both vectors the two ranked lists are fused. */
   search(query: Search): Array<Scored<StoredRecord>> {
     const accept = (record: StoredRecord) => !query.filter || matches(query.filter, record.metadata)
-    const dense = query.vector && this.denseRanking(query.vector, accept, query)
-    const sparse = query.sparse && this.sparseRanking(query.sparse, accept, query.idf)
+    // Each list is cut to topK before fusing, as Upstash does: a record ranked just below topK
+    // in one list contributes nothing, whatever its rank in the other.
+    const dense = query.vector && this.denseRanking(query.vector, accept, query.limit)
+    const sparse =
+      query.sparse && this.sparseRanking(query.sparse, accept, query.idf).slice(0, query.limit)
     if (dense && sparse) return fuse([dense, sparse], query.fusion).slice(0, query.limit)
-    return (dense ?? sparse ?? []).slice(0, query.limit)
+    return dense ?? sparse ?? []
   }
 
   private denseRanking(
     vector: Float32Array,
     accept: (record: StoredRecord) => boolean,
-    query: Search
+    limit: number
   ): Array<Scored<StoredRecord>> {
     if (!this.matrix) return []
     const matrix = this.matrix
@@ -123,16 +127,12 @@ export class Namespace {
     for (const value of vector) queryNormSq += value * value
     const scores = matrix.dotAll(vector)
     for (let slot = 0; slot < scores.length; slot++) {
-      scores[slot] = denseScore(
-        similarity,
-        scores[slot] ?? 0,
-        queryNormSq,
-        matrix.squaredNorm(slot)
+      // Rounded to float32 here, not only on the wire, so DBSF fuses what Upstash would.
+      scores[slot] = Math.fround(
+        denseScore(similarity, scores[slot] ?? 0, queryNormSq, matrix.squaredNorm(slot))
       )
     }
-    // Fusion needs each list in full; a plain dense query only needs its top `limit`.
-    const depth = query.sparse ? scores.length : Math.min(query.limit, scores.length)
-    return topScores(scores, depth, (slot) => {
+    return topScores(scores, Math.min(limit, scores.length), (slot) => {
       const owner = this.slotOwners[slot]
       return owner !== undefined && accept(owner)
     }).flatMap(({ item, score }) => {
@@ -141,7 +141,7 @@ export class Namespace {
     })
   }
 
-  /** Inner product over shared dimensions; records sharing none are not matches. */
+  /** Inner product over shared dimensions, in float32; records sharing none are not matches. */
   private sparseRanking(
     query: SparseVector,
     accept: (record: StoredRecord) => boolean,
@@ -153,7 +153,7 @@ export class Namespace {
       const scale = idf
         ? inverseDocumentFrequency(this.size, this.documentFrequency.get(index) ?? 0)
         : 1
-      weights.set(index, weight * scale)
+      weights.set(index, multiply32(weight, Math.fround(scale)))
     })
     const ranked: Array<Scored<StoredRecord>> = []
     for (const record of this.records.values()) {
@@ -164,7 +164,7 @@ export class Namespace {
         const weight = weights.get(index)
         if (weight === undefined) return
         shared = true
-        score += weight * (record.sparse?.values[i] ?? 0)
+        score = add32(score, multiply32(weight, record.sparse?.values[i] ?? 0))
       })
       if (shared && accept(record)) ranked.push({ item: record, score })
     }

@@ -1,5 +1,6 @@
 /** The record model: what a namespace stores per id and how it goes back on the wire. */
 import type { SparseVector } from './embedders.ts'
+import { shortestFloat32 } from './float32.ts'
 
 export type Metadata = Record<string, unknown>
 
@@ -30,8 +31,13 @@ export function toWire(
   denseRow: (slot: number) => Float32Array
 ): WireRecord {
   const wire: WireRecord = { id: record.id }
-  if (include.vectors && record.slot >= 0) wire.vector = Array.from(denseRow(record.slot))
-  if (include.vectors && record.sparse) wire.sparseVector = record.sparse
+  if (include.vectors && record.slot >= 0) {
+    wire.vector = Array.from(denseRow(record.slot), shortestFloat32)
+  }
+  if (include.vectors && record.sparse) {
+    const { indices, values } = record.sparse
+    wire.sparseVector = { indices, values: values.map(shortestFloat32) }
+  }
   if (include.metadata && record.metadata !== undefined) wire.metadata = record.metadata
   if (include.data && record.data !== undefined) wire.data = record.data
   return wire

@@ -4,6 +4,7 @@
  */
 import type { SparseVector } from './embedders.ts'
 import { badRequest, VectorError } from './errors.ts'
+import { add32 } from './float32.ts'
 import { type Include, isPlainObject, type Metadata } from './records.ts'
 
 export type Body = Record<string, unknown>
@@ -97,7 +98,12 @@ export function readVector(value: unknown, dimension: number): Float32Array {
   return vector
 }
 
-/** Sorted by index with float32 values; duplicate indices are refused. */
+/**
+ * Sorted by index with float32 values. Upstash accepts a repeated index and does not document
+ * what it keeps; the repeats are summed, the usual reading of a coordinate-list sparse vector
+ * (SciPy's COO matrices, PyTorch's coalesce), and the one that keeps every inner product equal to
+ * that of the vector as sent.
+ */
 export function readSparseVector(value: unknown): SparseVector {
   const body = asObject(value, 'sparseVector')
   const { indices, values } = body
@@ -107,7 +113,8 @@ export function readSparseVector(value: unknown): SparseVector {
   if (indices.length > MAX_SPARSE_ENTRIES) {
     throw badRequest(`sparseVector has ${indices.length} entries; at most ${MAX_SPARSE_ENTRIES}`)
   }
-  const entries = indices.map((index, i) => {
+  const weights = new Map<number, number>()
+  indices.forEach((index, i) => {
     const weight = values[i]
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 2 ** 32) {
       throw badRequest(`sparseVector.indices[${i}] must be a non-negative integer`)
@@ -115,13 +122,8 @@ export function readSparseVector(value: unknown): SparseVector {
     if (typeof weight !== 'number' || !Number.isFinite(weight)) {
       throw badRequest(`sparseVector.values[${i}] must be a finite number`)
     }
-    return { index, weight: Math.fround(weight) }
+    weights.set(index, add32(weights.get(index) ?? 0, Math.fround(weight)))
   })
-  entries.sort((a, b) => a.index - b.index)
-  entries.forEach((entry, i) => {
-    if (i > 0 && entries[i - 1]?.index === entry.index) {
-      throw badRequest(`sparseVector.indices contains ${entry.index} twice`)
-    }
-  })
-  return { indices: entries.map((e) => e.index), values: entries.map((e) => e.weight) }
+  const sorted = [...weights.keys()].sort((a, b) => a - b)
+  return { indices: sorted, values: sorted.map((index) => weights.get(index) ?? 0) }
 }

@@ -2,6 +2,7 @@
  * Upstash's score formulas. Dense scores are normalised so higher is closer; sparse scores are
  * raw inner products; hybrid scores fuse the two ranked lists.
  */
+import { add32, shortestFloat32 } from './float32.ts'
 import type { VectorIndexSettings } from './server.ts'
 
 export type Similarity = VectorIndexSettings['similarity']
@@ -31,33 +32,40 @@ export function inverseDocumentFrequency(total: number, containing: number): num
 }
 
 /** Scores travel as float32 on Upstash; rounding also makes identical vectors score exactly 1. */
-export const toWireScore = Math.fround
+export const toWireScore = shortestFloat32
 
 /**
- * Fuses ranked lists (each sorted best first). RRF adds `1 / (60 + rank)` with rank counted
- * from 1; DBSF rescales each list by its mean ± 3 standard deviations, then adds.
+ * Fuses ranked lists (each sorted best first and already cut to topK, as Upstash cuts each list
+ * before fusing), in float32 as Upstash computes. RRF adds `1 / (60 + rank)` with rank counted
+ * from 0, so a result first in both lists scores 2/60; DBSF rescales each list by its mean ± 3
+ * sample standard deviations, then adds.
  */
 export function fuse<T>(lists: Array<Array<Scored<T>>>, fusion: Fusion): Array<Scored<T>> {
   const totals = new Map<T, number>()
   for (const list of lists) {
     const normalise = fusion === 'RRF' ? reciprocalRank : distributionScaler(list)
     list.forEach((entry, rank) => {
-      totals.set(entry.item, (totals.get(entry.item) ?? 0) + normalise(entry.score, rank))
+      totals.set(entry.item, add32(totals.get(entry.item) ?? 0, normalise(entry.score, rank)))
     })
   }
   return [...totals].map(([item, score]) => ({ item, score })).sort((a, b) => b.score - a.score)
 }
 
 const RRF_K = 60
-const reciprocalRank = (_score: number, rank: number) => 1 / (RRF_K + rank + 1)
+const reciprocalRank = (_score: number, rank: number) => Math.fround(1 / (RRF_K + rank))
 
-function distributionScaler<T>(list: Array<Scored<T>>) {
-  const mean = list.reduce((sum, entry) => sum + entry.score, 0) / list.length
-  const variance = list.reduce((sum, entry) => sum + (entry.score - mean) ** 2, 0) / list.length
-  const low = mean - 3 * Math.sqrt(variance)
-  const range = 6 * Math.sqrt(variance)
-  // One candidate (or all equal) has no spread to scale by; it is that list's best match.
-  return (score: number) => (range === 0 ? 1 : (score - low) / range)
+/** Where DBSF puts a list that has no spread to scale by: one entry, or all scores equal. */
+const NO_SPREAD_SCORE = 0.5
+
+function distributionScaler<T>(list: Array<Scored<T>>): (score: number) => number {
+  const n = list.length
+  const mean = list.reduce((sum, entry) => sum + entry.score, 0) / n
+  const squares = list.reduce((sum, entry) => sum + (entry.score - mean) ** 2, 0)
+  // The sample deviation (n - 1), which Upstash uses; a list of one has none.
+  const deviation = n > 1 ? Math.sqrt(squares / (n - 1)) : 0
+  if (deviation === 0) return () => NO_SPREAD_SCORE
+  const low = mean - 3 * deviation
+  return (score) => Math.fround((score - low) / (6 * deviation))
 }
 
 /** The best `limit` entries that pass `accept`, best first; `accept` runs only on contenders. */

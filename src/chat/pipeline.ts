@@ -54,51 +54,61 @@ type Turn = {
 
 export function chatCompletions(deps: GatewayDeps): Handler<AppEnv> {
   return async function chatCompletions(c) {
-    const { tenant, apiKey } = c.var
-    const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+    return answerChat(deps, c, validate(ChatRequestSchema, await readJsonBody(c)))
+  }
+}
 
-    const request = validate(ChatRequestSchema, await readJsonBody(c))
-    const targets = await prepareTargets(c, request.model, 'chat')
-    // Before admission and the cache: the sources are part of what limits count and caches key.
-    const retrieval = await retrieveForChat(c, request)
-    const body = retrieval ? { ...request, messages: retrieval.messages } : request
-    const promptTokens = estimateMessagesTokens(body.messages)
-    const admission: AdmissionRequest = {
-      tenant,
-      apiKey,
-      model: targetKey(targets[0] ?? { provider: '', model: body.model }),
-      promptTokens,
-      maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-      choices: body.n ?? 1,
-    }
-    const ticket = await deps.cache.open({
-      tenantId: tenant.id,
-      settings: tenant.config.cache,
-      body,
-      targets,
-      headers: c.req.raw.headers,
-    })
-    const sources = retrieval?.sources
+/**
+ * Every stage after validation, for a request in the pipeline's internal form (OpenAI's chat
+ * request). Other ingress dialects map their request to it, call this, and map the answer back.
+ */
+export async function answerChat(
+  deps: GatewayDeps,
+  c: Context<AppEnv>,
+  request: ChatRequest
+): Promise<Response> {
+  const { tenant, apiKey } = c.var
+  const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+  const targets = await prepareTargets(c, request.model, 'chat')
+  // Before admission and the cache: the sources are part of what limits count and caches key.
+  const retrieval = await retrieveForChat(c, request)
+  const body = retrieval ? { ...request, messages: retrieval.messages } : request
+  const promptTokens = estimateMessagesTokens(body.messages)
+  const admission: AdmissionRequest = {
+    tenant,
+    apiKey,
+    model: targetKey(targets[0] ?? { provider: '', model: body.model }),
+    promptTokens,
+    maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+    choices: body.n ?? 1,
+  }
+  const ticket = await deps.cache.open({
+    tenantId: tenant.id,
+    settings: tenant.config.cache,
+    body,
+    targets,
+    headers: c.req.raw.headers,
+  })
+  const sources = retrieval?.sources
 
-    if (ticket.held) {
-      const admitted = deps.limits.admitHeld(admission, waitUntil)
-      const settle = settler(deps, waitUntil, tenant, apiKey, admitted)
-      return fromCache(c, body, sources, admitted, ticket, ticket.held, settle)
-    }
-    // Issued in one tick: the exact read rides in admission's pipelined round trip.
-    const lookup = ticket.lookup(waitUntil)
-    const admitting = deps.limits.admit(admission, waitUntil)
-    const [admitted, exact] = await Promise.all([admitting, lookup.exact])
-    const settle = settler(deps, waitUntil, tenant, apiKey, admitted, lookup)
-    try {
-      const found = exact ?? (await lookup.similar())
-      if (found) return fromCache(c, body, sources, admitted, ticket, found, settle)
-      const turn: Turn = { c, deps, body, targets, promptTokens, sources, admitted, ticket, settle }
-      return body.stream ? await streamChat(turn) : await completeChat(turn)
-    } catch (error) {
-      settle(null)
-      throw error
-    }
+  if (ticket.held) {
+    const admitted = deps.limits.admitHeld(admission, waitUntil)
+    const settle = settler(deps, waitUntil, tenant, apiKey, admitted)
+    return fromCache(c, body, sources, admitted, ticket, ticket.held, settle)
+  }
+  // Issued in one tick: the exact read rides in admission's pipelined round trip.
+  const lookup = ticket.lookup(waitUntil)
+  const admitting = deps.limits.admit(admission, waitUntil)
+  const [admitted, exact] = await Promise.all([admitting, lookup.exact])
+  const settle = settler(deps, waitUntil, tenant, apiKey, admitted, lookup)
+  try {
+    const found = exact ?? (await lookup.similar())
+    if (found) return fromCache(c, body, sources, admitted, ticket, found, settle)
+    const turn: Turn = { c, deps, body, targets, promptTokens, sources, admitted, ticket, settle }
+    return body.stream ? await streamChat(turn) : await completeChat(turn)
+  } catch (error) {
+    settle(null)
+    throw error
   }
 }
 

@@ -156,6 +156,12 @@ function exhausted(failure: UpstreamFailure | undefined, attempts: number): Gate
       headers,
     })
   }
+  if (failure?.kind === 'protocol') {
+    return new GatewayError(502, `Upstream sent an invalid response ${tries}.`, {
+      type: 'upstream_error',
+      code: 'upstream_invalid_response',
+    })
+  }
   return new GatewayError(502, `Upstream failed ${tries}.`, {
     type: 'upstream_error',
     code: 'upstream_unavailable',

@@ -22,7 +22,12 @@ describe('exact cache', () => {
     expect(miss.headers.get('age')).toBeNull()
     const hit = await ask(gateway, tenant, body)
     expect(hit.cache).toBe('HIT')
-    expect(Number(hit.headers.get('age'))).toBeGreaterThanOrEqual(0)
+    expect(hit.headers.get('age')).toMatch(/^\d+$/)
+    // A hit says who first answered and that no upstream was asked this time.
+    expect(hit.headers.get('x-gateway-target')).toBe(miss.headers.get('x-gateway-target'))
+    expect(hit.headers.get('x-gateway-attempts')).toBe('0')
+    expect(hit.headers.get('x-gateway-overhead-ms')).toMatch(/^\d+\.\d$/)
+    expect(hit.headers.get('server-timing')).toMatch(/^gateway;dur=[\d.]+, upstream;dur=0\.0$/)
     expectSameAnswer(miss, hit)
     expect(hit.json.id).not.toBe(miss.json.id)
     expect(hit.json.usage.prompt_tokens).toBe(miss.json.usage.prompt_tokens)

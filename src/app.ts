@@ -29,7 +29,7 @@ function base(): Hono<AppEnv> {
 export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const app = base()
   app.use('*', gatewayConfig({ config: deps.config }))
-  app.route('/admin', adminRoutes)
+  app.route('/admin', adminRoutes(deps))
   app.use('/v1/*', tenantAuth({ redis: deps.redis }))
   app.route('/v1', v1Routes(deps))
   return app

@@ -10,6 +10,7 @@ import * as z from 'zod/mini'
 import type { AppEnv } from '../../env'
 import { isRecord } from '../../lib/json'
 import { readJsonBody } from '../../lib/json-body'
+import { validate } from '../../lib/validate'
 import {
   type CollectionRecord,
   CreateCollectionSchema,
@@ -33,8 +34,6 @@ import {
 import { searchCollection } from '../../retrieval/search'
 import { FilterText, TopK } from '../../retrieval/settings'
 import { readUploadedDocuments } from '../../retrieval/upload'
-import '../../retrieval/erasure'
-import { validate } from '../../lib/validate'
 import { getRedis } from '../../stores/redis'
 
 const SearchSchema = z.strictObject({

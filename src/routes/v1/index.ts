@@ -15,7 +15,7 @@ export function v1Routes(deps: GatewayDeps): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post(CHAT_ENDPOINT.slice(V1.length), chatCompletions(deps))
     .post(EMBEDDINGS_ENDPOINT.slice(V1.length), embeddings(deps))
-    .route('/cache', cacheRoutes)
+    .route('/cache', cacheRoutes(deps))
     .route('/collections', collectionsRoutes)
     .route('/', modelsRoutes)
     .route('/', usageRoutes)

@@ -12,10 +12,10 @@ import type { GatewayConfig } from './config'
 import { reportFailure } from './lib/log'
 import { createLimits, type Limits } from './limits/admission'
 import { collectionsEraser } from './retrieval/erasure'
-import { getRedis } from './stores/redis'
-import { getVectorIndex } from './stores/vector'
-import { createWriteBatch, type WriteBatch } from './stores/write-batch'
 import type { TenantEraser } from './tenancy/erasure'
+import { getRedis } from './upstash/redis'
+import { getVectorIndex } from './upstash/vector'
+import { createWriteBatch, type WriteBatch } from './upstash/write-batch'
 
 export type GatewayDeps = {
   config: GatewayConfig

@@ -5,9 +5,9 @@
  * update, and the isolate's write batch sends many requests' increments in one pipeline.
  */
 
-import { dailyUsage } from '../stores/keyspace'
-import type { CounterIncrement, WriteBatch } from '../stores/write-batch'
 import type { MeteredUsage } from '../tenancy/types'
+import { dailyUsage } from '../upstash/keyspace'
+import type { CounterIncrement, WriteBatch } from '../upstash/write-batch'
 import { utcDay } from './calendar'
 
 /** Usage is kept for 400 days: a year of history plus a margin for month-over-month reports. */

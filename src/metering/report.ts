@@ -6,7 +6,7 @@
 import type { Redis } from '@upstash/redis/cloudflare'
 import * as z from 'zod/mini'
 import { GatewayError } from '../errors'
-import { dailyUsage } from '../stores/keyspace'
+import { dailyUsage } from '../upstash/keyspace'
 import { utcDay } from './calendar'
 import { COST_METRIC, COUNT_METRICS, parseUsageField } from './record'
 

@@ -10,8 +10,8 @@ import type { Index } from '@upstash/vector/cloudflare'
 import * as z from 'zod/mini'
 import type { GatewayConfig } from '../config'
 import { GatewayError } from '../errors'
-import { tenantPrefix } from '../stores/keyspace'
-import { getVectorIndex } from '../stores/vector'
+import { tenantPrefix } from '../upstash/keyspace'
+import { getVectorIndex } from '../upstash/vector'
 import { COLLECTION_NAME, CollectionName } from './settings'
 
 export const MAX_COLLECTIONS = 100

@@ -6,7 +6,7 @@
  * in explicitly, so what an erasure covers never depends on which modules happened to load.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
-import { KEY_OWNERS, secretIndex, TENANTS, tenantPrefix } from '../stores/keyspace'
+import { KEY_OWNERS, secretIndex, TENANTS, tenantPrefix } from '../upstash/keyspace'
 import { forgetTenant } from './key-cache'
 import { listKeys, liveSecretHashes } from './keys'
 

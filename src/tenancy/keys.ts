@@ -12,7 +12,7 @@ import {
   TENANTS,
   tenantKeys,
   tenantKeysLastUsed,
-} from '../stores/keyspace'
+} from '../upstash/keyspace'
 import type { ResolvedKey } from './key-cache'
 import {
   type KeyRecord,

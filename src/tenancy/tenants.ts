@@ -3,7 +3,7 @@
  * Tenant records in Redis, and the context a request carries once its key resolved to one.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
-import { TENANTS } from '../stores/keyspace'
+import { TENANTS } from '../upstash/keyspace'
 import { parseStored, type TenantRecord, TenantRecordSchema } from './records'
 import type { TenantContext } from './types'
 

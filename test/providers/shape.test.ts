@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../src/errors'
-import { dispatch } from '../../src/gateway/dispatch'
-import { relayStream } from '../../src/gateway/sse-relay'
 import { UpstreamProtocolError } from '../../src/providers/errors'
 import { openAICompatible } from '../../src/providers/openai-compatible'
 import type { StreamItem } from '../../src/providers/types'
 import type { PreparedTarget } from '../../src/routing/prepared-target'
+import { dispatch } from '../../src/upstream/dispatch'
+import { relayStream } from '../../src/upstream/relay'
 
 const adapter = openAICompatible({ name: 'unit' })
 

@@ -4,7 +4,6 @@ import type { AppEnv } from '../../env'
 import { GatewayError } from '../../errors'
 import { readJsonBody } from '../../lib/json-body'
 import { validate } from '../../lib/validate'
-import { getRedis } from '../../stores/redis'
 import { forgetSecrets } from '../../tenancy/key-cache'
 import {
   createKey,
@@ -16,6 +15,7 @@ import {
 } from '../../tenancy/keys'
 import type { KeyRecord } from '../../tenancy/records'
 import { CreateKeySchema, RotateKeySchema } from '../../tenancy/schema'
+import { getRedis } from '../../upstash/redis'
 import { existingTenant } from './tenants'
 import { keyView } from './views'
 

@@ -34,7 +34,7 @@ import {
 import { searchCollection } from '../../retrieval/search'
 import { FilterText, TopK } from '../../retrieval/settings'
 import { readUploadedDocuments } from '../../retrieval/upload'
-import { getRedis } from '../../stores/redis'
+import { getRedis } from '../../upstash/redis'
 
 const SearchSchema = z.strictObject({
   query: z.string().check(z.trim(), z.minLength(1), z.maxLength(8000)),

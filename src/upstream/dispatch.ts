@@ -9,7 +9,7 @@ import { GatewayError } from '../errors'
 import { recordFailure, recordSuccess } from '../routing/circuit-breaker'
 import { targetKey } from '../routing/order-targets'
 import type { PreparedTarget } from '../routing/prepared-target'
-import { UpstreamFailure } from './upstream-failure'
+import { UpstreamFailure } from './failure'
 
 export type { PreparedTarget }
 

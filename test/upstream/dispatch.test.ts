@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { dispatch, type PreparedTarget } from '../../src/gateway/dispatch'
-import { UpstreamFailure } from '../../src/gateway/upstream-failure'
 import { openAICompatible } from '../../src/providers/openai-compatible'
+import { dispatch, type PreparedTarget } from '../../src/upstream/dispatch'
+import { UpstreamFailure } from '../../src/upstream/failure'
 
 const adapter = openAICompatible({ name: 'unit' })
 

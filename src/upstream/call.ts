@@ -1,5 +1,5 @@
 import type { PreparedTarget } from './dispatch'
-import { retryAfterMs, UpstreamFailure } from './upstream-failure'
+import { retryAfterMs, UpstreamFailure } from './failure'
 
 /** Sends one attempt; a non-2xx answer becomes an `UpstreamFailure` carrying what it said. */
 export async function callUpstream(

@@ -13,9 +13,9 @@ import { costMicroUsd, priceFor } from '../metering/prices'
 import { recordUsage } from '../metering/record'
 import { type EmbeddingsRequest, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { targetKey } from '../routing/order-targets'
-import { dispatch } from './dispatch'
-import { prepareTargets } from './targets'
-import { callUpstream } from './upstream-call'
+import { prepareTargets } from '../routing/targets'
+import { callUpstream } from '../upstream/call'
+import { dispatch } from '../upstream/dispatch'
 
 export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
 

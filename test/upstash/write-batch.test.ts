@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createWriteBatch, type RedisWriter } from '../../src/stores/write-batch'
+import { createWriteBatch, type RedisWriter } from '../../src/upstash/write-batch'
 
 /** Records every command, in order; `failing` makes each command of a flush reject. */
 function fakeRedis() {

@@ -2,12 +2,12 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { providerRegistry } from '../providers/registry'
-import { modelCatalog } from '../routing/catalog'
-import type { CatalogModel } from '../routing/catalog-schema'
-import { orderTargets } from '../routing/order-targets'
 import { providerCredentials } from '../tenancy/credentials'
 import { allowsModel } from '../tenancy/scopes'
-import type { PreparedTarget } from './dispatch'
+import type { PreparedTarget } from '../upstream/dispatch'
+import { modelCatalog } from './catalog'
+import type { CatalogModel } from './catalog-schema'
+import { orderTargets } from './order-targets'
 
 /**
  * The targets this caller may be served by for `model`, in the order to try them: resolved

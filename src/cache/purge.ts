@@ -5,7 +5,7 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Index } from '@upstash/vector/cloudflare'
-import type { TenantEraser } from '../tenancy/erasure'
+import type { TenantEraser } from '../tenant-eraser'
 import { deleteEntries } from './exact-store'
 import { dropNamespace } from './semantic-store'
 

@@ -4,8 +4,9 @@
  * from what the pipeline's stages found: admission's quotas and warnings, the cache's verdict,
  * who served the answer and what the gateway's part of the wait was.
  */
+
+import type { CacheStatus } from '../cache/status'
 import { DEGRADED_HEADER } from '../limits/headers'
-import type { CacheStatus } from '../tenancy/types'
 
 export type ServedBy = {
   /** `provider/model` that answered (for a cache hit: the one that first did). */

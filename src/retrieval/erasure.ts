@@ -5,7 +5,7 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { GatewayConfig } from '../config'
-import type { TenantEraser } from '../tenancy/erasure'
+import type { TenantEraser } from '../tenant-eraser'
 import { deleteCollection, listCollections, toRef, vectorIndexOf } from './collections'
 
 export function collectionsEraser(redis: Redis, config: GatewayConfig): TenantEraser {

@@ -4,10 +4,10 @@ import { GatewayError } from '../errors'
 import { providerRegistry } from '../providers/registry'
 import { providerCredentials } from '../tenancy/credentials'
 import { allowsModel } from '../tenancy/scopes'
-import type { PreparedTarget } from '../upstream/dispatch'
 import { modelCatalog } from './catalog'
 import type { CatalogModel } from './catalog-schema'
 import { orderTargets } from './order-targets'
+import type { PreparedTarget } from './prepared-target'
 
 /**
  * The targets this caller may be served by for `model`, in the order to try them: resolved

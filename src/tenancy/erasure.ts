@@ -6,12 +6,10 @@
  * in explicitly, so what an erasure covers never depends on which modules happened to load.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import type { TenantEraser } from '../tenant-eraser'
 import { KEY_OWNERS, secretIndex, TENANTS, tenantPrefix } from '../upstash/keyspace'
 import { forgetTenant } from './key-cache'
 import { listKeys, liveSecretHashes } from './keys'
-
-/** Removes one kind of tenant data and returns how many items it removed. */
-export type TenantEraser = { name: string; erase(tenantId: string): Promise<number> }
 
 export type ErasureReport = Record<string, number>
 

@@ -14,7 +14,6 @@ import { requestId } from './middleware/request-id'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
 import { v1Routes } from './routes/v1'
-import { tenantAuth } from './tenancy/auth'
 
 function base(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -30,7 +29,6 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const app = base()
   app.use('*', gatewayConfig({ config: deps.config }))
   app.route('/admin', adminRoutes(deps))
-  app.use('/v1/*', tenantAuth({ redis: deps.redis }))
   app.route('/v1', v1Routes(deps))
   return app
 }

@@ -11,7 +11,7 @@ import type { ChatCompletion } from 'openai/resources/chat/completions'
 import { replayedCompletion, replayStream, savedTokens } from '../cache/replay'
 import type { CacheTicket, Found, Lookup } from '../cache/response-cache'
 import type { GatewayDeps } from '../deps'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
 import { SSE_HEADERS } from '../lib/sse'
 import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
@@ -42,7 +42,7 @@ export type Settle = (usage: Omit<MeteredUsage, 'endpoint'> | null) => void
 
 /** What answering one admitted request needs, gathered by the stages before dispatch. */
 type Turn = {
-  c: Context<AppEnv>
+  c: Context<TenantEnv>
   deps: GatewayDeps
   body: ChatRequest
   targets: PreparedTarget[]
@@ -53,7 +53,7 @@ type Turn = {
   settle: Settle
 }
 
-export function chatCompletions(deps: GatewayDeps): Handler<AppEnv> {
+export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
   return async function chatCompletions(c) {
     return answerChat(deps, c, validate(ChatRequestSchema, await readJsonBody(c)))
   }
@@ -65,7 +65,7 @@ export function chatCompletions(deps: GatewayDeps): Handler<AppEnv> {
  */
 export async function answerChat(
   deps: GatewayDeps,
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   request: ChatRequest
 ): Promise<Response> {
   const { tenant, apiKey } = c.var
@@ -144,7 +144,7 @@ function settler(
 }
 
 function fromCache(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   body: ChatRequest,
   sources: SearchHit[] | undefined,
   admitted: Admitted,

@@ -5,7 +5,7 @@
 import type { Handler } from 'hono'
 import { answerHeaders } from '../chat/headers'
 import type { GatewayDeps } from '../deps'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
 import { estimateTokens } from '../lib/tokens'
 import { validate } from '../lib/validate'
@@ -19,7 +19,7 @@ import { dispatch } from '../upstream/dispatch'
 
 export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
 
-export function embeddings(deps: GatewayDeps): Handler<AppEnv> {
+export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
   return async function embeddings(c) {
     const { tenant, apiKey } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)

@@ -8,8 +8,8 @@ import { GatewayError } from '../errors'
  * a content type other than JSON, 400 for malformed JSON. With `optional`, an empty body reads as `{}`, for
  * endpoints whose fields all have defaults.
  */
-export async function readJsonBody(
-  c: Context<AppEnv>,
+export async function readJsonBody<E extends AppEnv>(
+  c: Context<E>,
   options: { optional?: boolean } = {}
 ): Promise<unknown> {
   const limit = c.var.config.maxBodyBytes

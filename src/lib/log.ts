@@ -6,8 +6,8 @@ import type { AppEnv } from '../env'
  * survived (background work, degraded paths) or turned into a response: the details stay here,
  * never in what the client sees.
  */
-export function logFailure(
-  c: Context<AppEnv>,
+export function logFailure<E extends AppEnv>(
+  c: Context<E>,
   what: string,
   extra: Record<string, unknown> = {}
 ): (error: unknown) => void {

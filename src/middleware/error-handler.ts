@@ -26,7 +26,7 @@ export function notFoundHandler(): NotFoundHandler<AppEnv> {
   }
 }
 
-export function respondWithError(c: Context<AppEnv>, error: GatewayError): Response {
+export function respondWithError<E extends AppEnv>(c: Context<E>, error: GatewayError): Response {
   // The request id is set even when the failure came before the middleware that sets it.
   const requestId = c.get('requestId') ?? resolveRequestId(c.req.header(REQUEST_ID_HEADER))
   const headers = { ...error.headers, [REQUEST_ID_HEADER]: requestId }

@@ -7,7 +7,7 @@
  * a final `citations` event before [DONE].
  */
 import type { Context } from 'hono'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { GatewayError } from '../errors'
 import { contentText, estimateTokens } from '../lib/tokens'
 import type { ChatMessage, ChatRequest } from '../openai/chat-request'
@@ -36,7 +36,7 @@ export type Retrieval = {
 
 /** `undefined` when neither the request nor the tenant's settings ask for retrieval. */
 export async function retrieveForChat(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   body: ChatRequest
 ): Promise<Retrieval | undefined> {
   const settings = c.var.tenant.config.retrieval ?? {}

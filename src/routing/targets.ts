@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { GatewayError } from '../errors'
 import { providerRegistry } from '../providers/registry'
 import { providerCredentials } from '../tenancy/credentials'
@@ -15,7 +15,7 @@ import type { PreparedTarget } from './prepared-target'
  * dispatched, each with the credentials it will be called with.
  */
 export async function prepareTargets(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   model: string,
   kind: CatalogModel['kind']
 ): Promise<PreparedTarget[]> {

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono'
 import type { GatewayConfig } from '../config'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { GatewayError } from '../errors'
 import { seal, unseal } from '../lib/crypto'
 import { unsafeUpstreamReason } from '../lib/ssrf'
@@ -17,7 +17,7 @@ type StoredProviders = NonNullable<TenantConfig['providers']>
 type ProviderInput = { api_key?: string; base_url?: string } | null
 
 export async function providerCredentials(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   provider: string
 ): Promise<ProviderCredentials | 'deployment' | 'denied'> {
   const tenant = c.var.tenant

@@ -7,7 +7,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
-import type { AppEnv } from '../../env'
+import type { TenantEnv } from '../../env'
 import { isRecord } from '../../lib/json'
 import { readJsonBody } from '../../lib/json-body'
 import { validate } from '../../lib/validate'
@@ -48,7 +48,7 @@ const ListQuerySchema = z.object({
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
 })
 
-export const collectionsRoutes = new Hono<AppEnv>()
+export const collectionsRoutes = new Hono<TenantEnv>()
   .post('/', async (c) => {
     const input = validate(CreateCollectionSchema, await readJsonBody(c))
     vectorIndexOf(c.var.config)
@@ -135,11 +135,11 @@ export const collectionsRoutes = new Hono<AppEnv>()
     return c.json({ object: 'list', collection: ref.record.name, data: results })
   })
 
-function collection(c: Context<AppEnv>) {
+function collection(c: Context<TenantEnv>) {
   return requireCollection(getRedis(c.var.config), c.var.tenant.id, c.req.param('collection') ?? '')
 }
 
-async function documentInputs(c: Context<AppEnv>): Promise<DocumentInput[]> {
+async function documentInputs(c: Context<TenantEnv>): Promise<DocumentInput[]> {
   if (/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) {
     return readUploadedDocuments(c)
   }

@@ -1,11 +1,11 @@
 import { Hono } from 'hono/tiny'
-import type { AppEnv } from '../../env'
+import type { TenantEnv } from '../../env'
 import { providerRegistry } from '../../providers/registry'
 import { modelCatalog } from '../../routing/catalog'
 import { allowsModel } from '../../tenancy/scopes'
 
 /** The catalog's models this caller's key and tenant may use (a model counts if any target does). */
-export const modelsRoutes = new Hono<AppEnv>().get('/models', (c) => {
+export const modelsRoutes = new Hono<TenantEnv>().get('/models', (c) => {
   const { config, tenant, apiKey } = c.var
   const registry = providerRegistry(config)
   const data = modelCatalog(config)

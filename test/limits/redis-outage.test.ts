@@ -71,3 +71,22 @@ describe('Redis unreachable', () => {
     }
   })
 })
+
+describe('Redis unreachable, tenant with nothing to enforce', () => {
+  it('serves it, and marks answers degraded once usage is waiting to be written', async () => {
+    const plain = await createKey(await createTenant({ fail_mode: 'closed' }))
+    const warm = await chatWith(env, plain.secret)
+    expect(warm.status).toBe(200)
+    await warm.body?.cancel()
+    // Its own Worker bindings, so this test's write batch is not another test's.
+    const isolatedDeadRedis: Bindings = { ...deadRedis }
+    const first = await chatWith(isolatedDeadRedis, plain.secret)
+    expect(first.status).toBe(200)
+    await first.body?.cancel()
+    // The first answer's usage could not be written: it is kept, and the next answer says so.
+    const second = await chatWith(isolatedDeadRedis, plain.secret)
+    expect(second.status).toBe(200)
+    expect(second.headers.get('x-gateway-degraded')).toBe('metering')
+    await second.body?.cancel()
+  })
+})

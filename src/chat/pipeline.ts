@@ -70,9 +70,10 @@ export async function answerChat(
 ): Promise<Response> {
   const { tenant, apiKey } = c.var
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
-  const targets = await prepareTargets(c, request.model, 'chat')
+  const caller = { config: deps.config, tenant, apiKey }
+  const targets = await prepareTargets(caller, request.model, 'chat')
   // Before admission and the cache: the sources are part of what limits count and caches key.
-  const retrieval = await retrieveForChat(c, request)
+  const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, request)
   const body = retrieval ? { ...request, messages: retrieval.messages } : request
   const promptTokens = estimateMessagesTokens(body.messages)
   const admission: AdmissionRequest = {

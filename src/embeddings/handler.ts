@@ -24,7 +24,11 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
     const { tenant, apiKey } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
     const body = validate(EmbeddingsRequestSchema, await readJsonBody(c))
-    const targets = await prepareTargets(c, body.model, 'embeddings')
+    const targets = await prepareTargets(
+      { config: deps.config, tenant, apiKey },
+      body.model,
+      'embeddings'
+    )
     const promptTokens = estimateInputTokens(body.input)
     const admitted = await deps.limits.admit(
       {

@@ -1,4 +1,3 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
@@ -7,7 +6,7 @@ import { loadConfig } from '../../src/config'
 import { buildDeps } from '../../src/deps'
 import type { Bindings } from '../../src/env'
 import type { Admitted, Limits } from '../../src/limits/admission'
-import { chatRequest, mockRequests, uniqueTag } from '../helpers/gateway'
+import { chatRequest, mockRequests, servedBy, uniqueTag } from '../helpers/gateway'
 import { tenantWithKey } from '../tenancy/fixtures'
 
 /**
@@ -56,15 +55,11 @@ function recordingApp(options: { held?: Found; exact?: Found } = {}) {
     },
   }
   const app = createApp({ ...buildDeps(loadConfig(env as Bindings)), limits, cache })
+  const served = servedBy({ app })
   const call = async (init: RequestInit) => {
-    const ctx = createExecutionContext()
-    const response = await app.fetch(
-      new Request('http://gateway/v1/chat/completions', init),
-      env,
-      ctx
-    )
+    const response = await served.fetch('http://gateway/v1/chat/completions', init)
     await response.text()
-    await waitOnExecutionContext(ctx)
+    await served.settled()
     return response
   }
   return { steps, call }

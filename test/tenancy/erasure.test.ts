@@ -1,10 +1,10 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { buildDeps } from '../../src/deps'
 import type { Bindings } from '../../src/env'
+import { servedBy } from '../helpers/gateway'
 import { BASE, gatewayRedis, TEST_ADMIN_TOKEN } from './fixtures'
 
 const redis = gatewayRedis()
@@ -27,24 +27,21 @@ const app = createApp({
 })
 
 /** The app built with the extra eraser: the erasure must run exactly the list it was given. */
+const served = servedBy({ app })
+
 async function call(
   path: string,
   init: { method?: string; body?: unknown; secret?: string } = {}
 ): Promise<Response> {
-  const ctx = createExecutionContext()
-  const response = await app.fetch(
-    new Request(`${BASE}${path}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`,
-        'content-type': 'application/json',
-      },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    }),
-    env,
-    ctx
-  )
-  await waitOnExecutionContext(ctx)
+  const response = await served.fetch(`${BASE}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`,
+      'content-type': 'application/json',
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  })
+  await served.settled()
   return response
 }
 

@@ -1,3 +1,4 @@
+import { headerValue } from '../lib/header-value'
 import type { Dispatched } from './dispatch'
 
 /**
@@ -12,7 +13,8 @@ export function servedByHeaders(
   const totalMs = performance.now() - startedAt
   const overheadMs = Math.max(0, totalMs - dispatched.upstreamMs)
   return {
-    'x-gateway-target': `${dispatched.target.provider}/${dispatched.target.model}`,
+    // Catalog targets come from operator JSON, direct ones from the request: neither is trusted.
+    'x-gateway-target': headerValue(`${dispatched.target.provider}/${dispatched.target.model}`),
     'x-gateway-attempts': String(dispatched.attempts),
     'x-gateway-overhead-ms': overheadMs.toFixed(1),
     'server-timing': `gateway;dur=${overheadMs.toFixed(1)}, upstream;dur=${dispatched.upstreamMs.toFixed(1)}`,

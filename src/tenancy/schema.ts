@@ -16,14 +16,14 @@ const modelPatterns = z
   .array(z.string().check(z.minLength(1), z.maxLength(200)))
   .check(z.maxLength(200))
 
-export const BudgetSchema = z.object({
+export const BudgetSchema = z.strictObject({
   /** Calendar-month spend (UTC) above which requests are refused with `insufficient_quota`. */
   monthly_hard_usd: z.optional(usd),
   /** Calendar-month spend above which responses carry a warning header. */
   monthly_soft_usd: z.optional(usd),
 })
 
-export const TenantLimitsSchema = z.object({
+export const TenantLimitsSchema = z.strictObject({
   requests_per_minute: z.optional(positiveInt),
   tokens_per_minute: z.optional(positiveInt),
   max_concurrent: z.optional(positiveInt),
@@ -31,7 +31,7 @@ export const TenantLimitsSchema = z.object({
   key_requests_per_minute: z.optional(positiveInt),
 })
 
-export const PriceSchema = z.object({
+export const PriceSchema = z.strictObject({
   /** USD per million tokens. */
   input: usd,
   output: usd,
@@ -39,13 +39,13 @@ export const PriceSchema = z.object({
 })
 
 /** What an admin sends for a provider: the secret in clear, once. */
-export const ProviderInputSchema = z.object({
+export const ProviderInputSchema = z.strictObject({
   api_key: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(4096))),
   base_url: z.optional(z.url({ protocol: /^https?$/ })),
 })
 
 /** What is stored: the secret sealed with AES-GCM, never the clear text. */
-export const StoredProviderSchema = z.object({
+export const StoredProviderSchema = z.strictObject({
   api_key_sealed: z.optional(z.string()),
   base_url: z.optional(z.string()),
 })
@@ -75,7 +75,10 @@ export const TenantConfigSchema = z.object({
 
 export type TenantConfig = z.infer<typeof TenantConfigSchema>
 
-/** Strict on input: a misspelt setting is an error, not silently dropped. */
+/**
+ * Strict on input, at every depth (each nested schema is a `strictObject` too): a misspelt
+ * setting is an error naming it, not silently dropped, which for `budget` meant no cap at all.
+ */
 export const TenantSettingsInputSchema = z.strictObject(tenantConfigFields)
 
 /** Provider entries in a request; `null` (in a PATCH) removes one. */

@@ -30,6 +30,15 @@ export function addCounters(
   increments: CounterIncrement[],
   ttls: Record<string, number>
 ): Promise<void> {
+  // One bad amount would fail the whole pipeline, losing every request's increments with it:
+  // refuse it here, so only its own request fails, and loudly, in that request's settle log.
+  const invalid = increments.find((increment) => !validAmount(increment))
+  if (invalid) {
+    const kind = invalid.field === undefined ? 'counter' : 'hash counter'
+    return Promise.reject(
+      new RangeError(`Refused a ${kind} increment of ${invalid.amount}: not a finite number`)
+    )
+  }
   let batch = open.get(redis)
   const opensBatch = batch === undefined
   if (!batch) {
@@ -39,6 +48,12 @@ export function addCounters(
   for (const increment of increments) merge(batch, increment)
   for (const [key, seconds] of Object.entries(ttls)) batch.expiries.set(key, seconds)
   return opensBatch ? flushLater(redis, batch) : Promise.resolve()
+}
+
+/** INCRBY and HINCRBY take 64-bit integers; HINCRBYFLOAT takes any finite number. */
+function validAmount(increment: CounterIncrement): boolean {
+  const float = increment.field !== undefined && increment.float === true
+  return float ? Number.isFinite(increment.amount) : Number.isSafeInteger(increment.amount)
 }
 
 function merge(batch: Batch, increment: CounterIncrement): void {

@@ -51,3 +51,62 @@ describe('tenant and key config: unknown fields at any depth', () => {
     expect(tenant.config).toMatchObject({ budget: { monthly_hard_usd: 1 } })
   })
 })
+
+describe('tenant and key config: values outside sane ranges', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'tenants',
+      { name: 'x', config: { pricing: { 'mock/*': { input: 1e308, output: 1 } } } },
+      'config.pricing.mock/*.input',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { pricing: { m: { input: 1, output: 1, cached: 1e6 } } } },
+      'config.pricing.m.cached',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { budget: { monthly_hard_usd: 1e308 } } },
+      'config.budget.monthly_hard_usd',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { budget: { monthly_soft_usd: 1e7 } } },
+      'config.budget.monthly_soft_usd',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { limits: { requests_per_minute: 1e12 } } },
+      'config.limits.requests_per_minute',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { limits: { tokens_per_minute: 1e300 } } },
+      'config.limits.tokens_per_minute',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { limits: { max_concurrent: 1e9 } } },
+      'config.limits.max_concurrent',
+    ],
+    [
+      'tenants',
+      { name: 'x', config: { default_max_output_tokens: 1e15 } },
+      'config.default_max_output_tokens',
+    ],
+    ['keys', { requests_per_minute: 1e12 }, 'requests_per_minute'],
+    ['keys', { budget: { monthly_hard_usd: 1e308 } }, 'budget.monthly_hard_usd'],
+  ])('POST %s %j is a 400 naming the field', async (target, body, param) => {
+    const path = target === 'keys' ? `/admin/tenants/${id}/keys` : '/admin/tenants'
+    const result = await failure(await admin(path, 'POST', body))
+    expect(result).toMatchObject({ status: 400, code: 'invalid_request', param })
+  })
+
+  it('accepts the bounds themselves', async () => {
+    await createTenant({
+      pricing: { 'mock/*': { input: 10_000, output: 10_000, cached: 0 } },
+      budget: { monthly_hard_usd: 1_000_000, monthly_soft_usd: 0 },
+      limits: { requests_per_minute: 1_000_000_000, max_concurrent: 100_000 },
+    })
+  })
+})

@@ -11,12 +11,14 @@ import type { GatewayError } from './errors'
 import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
+import { securityHeaders } from './middleware/security-headers'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
 import { v1Routes } from './routes/v1'
 
 function base(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  app.use('*', securityHeaders())
   app.use('*', requestId())
   // Liveness answers before configuration is read: it must not depend on secrets being right.
   app.route('/', healthRoutes)

@@ -13,7 +13,7 @@ const optionalText = z.optional(z.string().check(z.trim(), z.minLength(1)))
 const optionalUrl = z.optional(z.url({ protocol: /^https?$/ }))
 const flag = z.optional(z.enum(['true', 'false']))
 
-const ExtraProvider = z.object({
+const ExtraProvider = z.strictObject({
   name: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits or -')),
   preset: z.optional(z.string()),
   baseUrl: z.optional(z.url({ protocol: /^https?$/ })),

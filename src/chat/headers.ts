@@ -6,6 +6,7 @@
  */
 
 import type { CacheStatus } from '../cache/status'
+import { headerValue } from '../lib/header-value'
 import { DEGRADED_HEADER } from '../limits/headers'
 
 export type ServedBy = {
@@ -36,7 +37,8 @@ export function answerHeaders(facts: AnswerFacts): Record<string, string> {
   const overheadMs = Math.max(0, performance.now() - facts.startedAt - servedBy.upstreamMs)
   const headers: Record<string, string> = {
     ...facts.rateLimits,
-    'x-gateway-target': servedBy.target,
+    // Catalog targets come from operator JSON, direct ones from the request: neither is trusted.
+    'x-gateway-target': headerValue(servedBy.target),
     'x-gateway-attempts': String(servedBy.attempts),
     'x-gateway-overhead-ms': overheadMs.toFixed(1),
     'server-timing': `gateway;dur=${overheadMs.toFixed(1)}, upstream;dur=${servedBy.upstreamMs.toFixed(1)}`,

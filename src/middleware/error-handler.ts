@@ -4,6 +4,7 @@ import type { AppEnv } from '../env'
 import { GatewayError, INTERNAL_ERROR } from '../errors'
 import { logFailure } from '../lib/log'
 import { resolveRequestId } from '../lib/request-id'
+import { dependencyUnavailable } from '../upstash/dependency'
 import { REQUEST_ID_HEADER } from './request-id'
 
 /** The one place a failure becomes a response: the OpenAI envelope, never a stack or a secret. */
@@ -43,5 +44,6 @@ function toGatewayError(err: unknown): GatewayError {
       status === 413 ? 'Request body is too large.' : err.message || 'Request failed.'
     )
   }
-  return INTERNAL_ERROR
+  // A dependency that is down is the caller's reason to retry, not a bug of ours.
+  return dependencyUnavailable(err) ?? INTERNAL_ERROR
 }

@@ -4,8 +4,24 @@
  * fields we do not know pass through to OpenAI-compatible upstreams untouched.
  */
 import * as z from 'zod/mini'
+import { FilterText } from '../retrieval/settings'
 
 const text = z.string()
+
+/** Far above any real model name, far below what makes matching or logging it costly. */
+export const MAX_MODEL_NAME_LENGTH = 256
+
+/**
+ * Printable ASCII, no surrounding spaces: a model name ends up in the `x-gateway-target`
+ * header, in upstream URLs and in usage keys, where a control character breaks each of them.
+ */
+export const ModelName = text.check(
+  z.maxLength(MAX_MODEL_NAME_LENGTH),
+  z.regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'must be printable ASCII')
+)
+
+/** A caller-chosen label (`user`): forwarded, hashed into cache keys, never routed on. */
+const label = text.check(z.maxLength(256))
 const nonNegativeInt = z.int().check(z.nonnegative())
 
 const TextPart = z.looseObject({ type: z.literal('text'), text })
@@ -62,13 +78,13 @@ const ResponseFormat = z.discriminatedUnion('type', [
 
 /** Retrieval-augmented chat: a gateway extension, removed before the request goes upstream. */
 export const RetrievalOptions = z.object({
-  collection: text.check(z.minLength(1)),
+  collection: text.check(z.minLength(1), z.maxLength(64)),
   top_k: z.optional(z.int().check(z.gte(1), z.lte(50))),
-  filter: z.optional(text),
+  filter: z.optional(FilterText),
 })
 
 export const ChatRequestSchema = z.looseObject({
-  model: text.check(z.minLength(1)),
+  model: ModelName,
   messages: z.array(Message).check(z.minLength(1)),
   stream: z.optional(z.nullable(z.boolean())),
   stream_options: z.optional(z.nullable(z.looseObject({ include_usage: z.optional(z.boolean()) }))),
@@ -85,7 +101,7 @@ export const ChatRequestSchema = z.looseObject({
   presence_penalty: z.optional(z.nullable(z.number().check(z.gte(-2), z.lte(2)))),
   frequency_penalty: z.optional(z.nullable(z.number().check(z.gte(-2), z.lte(2)))),
   seed: z.optional(z.nullable(z.int())),
-  user: z.optional(text),
+  user: z.optional(label),
   logprobs: z.optional(z.nullable(z.boolean())),
   top_logprobs: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(20)))),
   logit_bias: z.optional(z.nullable(z.record(z.string(), z.number()))),
@@ -96,7 +112,7 @@ export type ChatRequest = z.infer<typeof ChatRequestSchema>
 export type ChatMessage = ChatRequest['messages'][number]
 
 export const EmbeddingsRequestSchema = z.looseObject({
-  model: text.check(z.minLength(1)),
+  model: ModelName,
   input: z.union([
     text,
     z.array(text).check(z.minLength(1), z.maxLength(2048)),
@@ -105,7 +121,7 @@ export const EmbeddingsRequestSchema = z.looseObject({
   ]),
   encoding_format: z.optional(z.enum(['float', 'base64'])),
   dimensions: z.optional(z.int().check(z.gte(1))),
-  user: z.optional(text),
+  user: z.optional(label),
 })
 
 export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequestSchema>

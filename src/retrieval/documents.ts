@@ -286,6 +286,18 @@ export async function deleteDocument(
   await redis.hdel(ref.documentsKey, record.id)
 }
 
+/** Redis scan cursors are unsigned 64-bit: a larger one is a Redis error, so refuse it here. */
+const MAX_SCAN_CURSOR = 2n ** 64n - 1n
+
+/** A cursor as `next_cursor` gave it: decimal digits within Redis's unsigned 64-bit range. */
+export const DocumentCursor = z.string().check(
+  // One check: zod runs every check, and BigInt() throws on what the pattern refuses.
+  z.refine(
+    (cursor) => /^\d{1,20}$/.test(cursor) && BigInt(cursor) <= MAX_SCAN_CURSOR,
+    'must be a cursor from next_cursor'
+  )
+)
+
 /** One page of the collection's documents, in Redis hash order. */
 export async function listDocuments(
   redis: Redis,

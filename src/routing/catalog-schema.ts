@@ -3,7 +3,7 @@ import * as z from 'zod/mini'
 const positiveMs = z.int().check(z.gte(1))
 
 /** One upstream a public model can be served by. */
-export const TargetSchema = z.object({
+export const TargetSchema = z.strictObject({
   provider: z.string().check(z.minLength(1)),
   model: z.string().check(z.minLength(1)),
   /** Share of traffic among targets of the same priority. */
@@ -15,14 +15,14 @@ export const TargetSchema = z.object({
   retries: z._default(z.int().check(z.gte(0), z.lte(5)), 1),
 })
 
-export const CatalogModelSchema = z.object({
+export const CatalogModelSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   aliases: z._default(z.array(z.string()), []),
   kind: z._default(z.enum(['chat', 'embeddings']), 'chat'),
   targets: z.array(TargetSchema).check(z.minLength(1)),
 })
 
-export const CatalogSchema = z.object({ models: z.array(CatalogModelSchema) })
+export const CatalogSchema = z.strictObject({ models: z.array(CatalogModelSchema) })
 
 export type Target = z.infer<typeof TargetSchema>
 export type CatalogModel = z.infer<typeof CatalogModelSchema>

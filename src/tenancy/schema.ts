@@ -8,44 +8,56 @@ import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
 
-const positiveInt = z.int().check(z.minimum(1))
-const usd = z.number().check(z.minimum(0))
+/**
+ * Bounds far above any real deployment and far below where the arithmetic breaks: spend is
+ * counted in integer micro-USD, so a price or budget near 1e308 became Infinity or NaN, the
+ * spend update failed, cost stayed 0 and (with such a budget) every reservation failed.
+ */
+export const MAX_PRICE_USD_PER_MILLION = 10_000
+export const MAX_BUDGET_USD = 1_000_000
+const MAX_PER_MINUTE = 1_000_000_000
+const MAX_CONCURRENT = 100_000
+const MAX_OUTPUT_TOKENS = 10_000_000
+
+const perMinute = z.int().check(z.minimum(1), z.maximum(MAX_PER_MINUTE))
+const usd = z.number().check(z.minimum(0), z.maximum(MAX_BUDGET_USD))
+const price = z.number().check(z.minimum(0), z.maximum(MAX_PRICE_USD_PER_MILLION))
 const name = z.string().check(z.trim(), z.minLength(1), z.maxLength(200))
 /** Model names or globs ('gpt-4o*', 'mock/*'). */
 const modelPatterns = z
   .array(z.string().check(z.minLength(1), z.maxLength(200)))
   .check(z.maxLength(200))
 
-export const BudgetSchema = z.object({
+export const BudgetSchema = z.strictObject({
   /** Calendar-month spend (UTC) above which requests are refused with `insufficient_quota`. */
   monthly_hard_usd: z.optional(usd),
   /** Calendar-month spend above which responses carry a warning header. */
   monthly_soft_usd: z.optional(usd),
 })
 
-export const TenantLimitsSchema = z.object({
-  requests_per_minute: z.optional(positiveInt),
-  tokens_per_minute: z.optional(positiveInt),
-  max_concurrent: z.optional(positiveInt),
+export const TenantLimitsSchema = z.strictObject({
+  requests_per_minute: z.optional(perMinute),
+  tokens_per_minute: z.optional(perMinute),
+  max_concurrent: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_CONCURRENT))),
   /** Default per-key requests per minute; a key's own limit overrides it. */
-  key_requests_per_minute: z.optional(positiveInt),
+  key_requests_per_minute: z.optional(perMinute),
 })
 
-export const PriceSchema = z.object({
+export const PriceSchema = z.strictObject({
   /** USD per million tokens. */
-  input: usd,
-  output: usd,
-  cached: z.optional(usd),
+  input: price,
+  output: price,
+  cached: z.optional(price),
 })
 
 /** What an admin sends for a provider: the secret in clear, once. */
-export const ProviderInputSchema = z.object({
+export const ProviderInputSchema = z.strictObject({
   api_key: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(4096))),
   base_url: z.optional(z.url({ protocol: /^https?$/ })),
 })
 
 /** What is stored: the secret sealed with AES-GCM, never the clear text. */
-export const StoredProviderSchema = z.object({
+export const StoredProviderSchema = z.strictObject({
   api_key_sealed: z.optional(z.string()),
   base_url: z.optional(z.string()),
 })
@@ -61,7 +73,7 @@ const tenantConfigFields = {
   /** Whether requests may use the deployment's provider keys when the tenant has none. */
   allow_deployment_keys: z.optional(z.boolean()),
   /** Output tokens reserved at admission when a request sets no `max_tokens`. */
-  default_max_output_tokens: z.optional(positiveInt),
+  default_max_output_tokens: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_OUTPUT_TOKENS))),
   /** Exact and semantic response cache (src/cache/settings.ts). */
   cache: z.optional(CacheSettingsSchema),
   /** Retrieval defaults for chat: collection, top_k, filter, context budget (src/retrieval/settings.ts). */
@@ -75,7 +87,10 @@ export const TenantConfigSchema = z.object({
 
 export type TenantConfig = z.infer<typeof TenantConfigSchema>
 
-/** Strict on input: a misspelt setting is an error, not silently dropped. */
+/**
+ * Strict on input, at every depth (each nested schema is a `strictObject` too): a misspelt
+ * setting is an error naming it, not silently dropped, which for `budget` meant no cap at all.
+ */
 export const TenantSettingsInputSchema = z.strictObject(tenantConfigFields)
 
 /** Provider entries in a request; `null` (in a PATCH) removes one. */
@@ -114,7 +129,7 @@ export const CreateKeySchema = z.strictObject({
   scopes: z._default(KeyScopesSchema, {}),
   /** ISO timestamp after which the key stops working. */
   expires_at: z.optional(z.iso.datetime({ offset: true })),
-  requests_per_minute: z.optional(positiveInt),
+  requests_per_minute: z.optional(perMinute),
   budget: z.optional(BudgetSchema),
 })
 

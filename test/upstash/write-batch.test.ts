@@ -79,4 +79,19 @@ describe('write batch', () => {
     expect(batch.backlog()).toBe(2)
     expect(reports.at(-1)).toEqual({ what: 'metering lost', detail: { increments: 1 } })
   })
+
+  it('refuses a non-finite or fractional amount without losing the batch it would have joined', async () => {
+    const { redis, commands } = fakeRedis()
+    const batch = createWriteBatch({ redis, report: () => {}, flushAfterMs: 1 })
+    // Opens the batch: its promise is the flush, which must still succeed.
+    const written = batch.count([{ key: 'k', amount: 5 }], { k: 60 })
+    for (const amount of [Number.NaN, Number.POSITIVE_INFINITY, 1.5, 2 ** 64]) {
+      await expect(batch.count([{ key: 'k', amount }], {})).rejects.toThrow(RangeError)
+    }
+    await expect(
+      batch.count([{ key: 'k', field: 'f', amount: Number.NaN, float: true }], {})
+    ).rejects.toThrow(/hash counter increment of NaN/)
+    await written
+    expect(commands).toEqual(['INCRBY k 5', 'EXPIRE k 60'])
+  })
 })

@@ -15,6 +15,7 @@ import {
 } from '../../tenancy/keys'
 import type { KeyRecord } from '../../tenancy/records'
 import { CreateKeySchema, RotateKeySchema } from '../../tenancy/schema'
+import { dependencyUnavailable } from '../../upstash/dependency'
 import { getRedis } from '../../upstash/redis'
 import { existingTenant } from './tenants'
 import { keyView } from './views'
@@ -42,10 +43,20 @@ export const tenantKeyRoutes = new Hono<AppEnv>()
 /** Mounted under /keys: a key id is enough, the owning tenant is looked up. */
 export const keyRoutes = new Hono<AppEnv>()
   .delete('/:keyId', async (c) => {
-    const record = await existingKey(c)
-    const revoked = record.revoked_at ? record : await revokeKey(getRedis(c.var.config), record)
-    forgetSecrets(liveSecretHashes(record))
-    return c.json(keyView(revoked))
+    try {
+      const record = await existingKey(c)
+      const revoked = record.revoked_at ? record : await revokeKey(getRedis(c.var.config), record)
+      forgetSecrets(liveSecretHashes(record))
+      return c.json(keyView(revoked))
+    } catch (error) {
+      // An admin revoking a leaked key must not read an outage as done.
+      throw (
+        dependencyUnavailable(
+          error,
+          'The key was NOT revoked: Redis is unavailable, and the key still works. Retry the revoke.'
+        ) ?? error
+      )
+    }
   })
   .post('/:keyId/rotate', async (c) => {
     const record = await existingKey(c)

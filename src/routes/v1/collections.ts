@@ -21,6 +21,7 @@ import {
   vectorIndexOf,
 } from '../../retrieval/collections'
 import {
+  DocumentCursor,
   type DocumentInput,
   DocumentInputSchema,
   type DocumentRecord,
@@ -44,7 +45,7 @@ const SearchSchema = z.strictObject({
 })
 
 const ListQuerySchema = z.object({
-  cursor: z._default(z.string().check(z.regex(/^\d+$/, 'must be a cursor from next_cursor')), '0'),
+  cursor: z._default(DocumentCursor, '0'),
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
 })
 

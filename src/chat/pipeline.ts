@@ -55,7 +55,7 @@ type Turn = {
 
 export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
   return async function chatCompletions(c) {
-    return answerChat(deps, c, validate(ChatRequestSchema, await readJsonBody(c)))
+    return answerChat(deps, c, validate(ChatRequestSchema(), await readJsonBody(c)))
   }
 }
 

@@ -23,7 +23,7 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
   return async function embeddings(c) {
     const { tenant, apiKey } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
-    const body = validate(EmbeddingsRequestSchema, await readJsonBody(c))
+    const body = validate(EmbeddingsRequestSchema(), await readJsonBody(c))
     const targets = await prepareTargets(
       { config: deps.config, tenant, apiKey },
       body.model,

@@ -57,7 +57,7 @@ export async function readUploadedDocuments<E extends AppEnv>(
   if (documents.length === 0) {
     throw new GatewayError(400, 'The multipart body has no files.', { code: 'invalid_request' })
   }
-  return validate(DocumentsSchema, { documents }).documents
+  return validate(DocumentsSchema(), { documents }).documents
 }
 
 /** Counted while reading, so a missing or lying content-length cannot get past the limit. */

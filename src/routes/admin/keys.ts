@@ -24,7 +24,7 @@ import { keyView } from './views'
 export const tenantKeyRoutes = new Hono<AppEnv>()
   .post('/', async (c) => {
     const tenant = await existingTenant(c, tenantIdParam(c))
-    const input = validate(CreateKeySchema, await readJsonBody(c, { optional: true }))
+    const input = validate(CreateKeySchema(), await readJsonBody(c, { optional: true }))
     if (input.expires_at && Date.parse(input.expires_at) <= Date.now()) {
       throw new GatewayError(400, 'Invalid expires_at: must be in the future.', {
         param: 'expires_at',
@@ -63,7 +63,7 @@ export const keyRoutes = new Hono<AppEnv>()
     if (record.revoked_at) {
       throw new GatewayError(409, 'A revoked key cannot be rotated.', { code: 'key_revoked' })
     }
-    const { grace_seconds } = validate(RotateKeySchema, await readJsonBody(c, { optional: true }))
+    const { grace_seconds } = validate(RotateKeySchema(), await readJsonBody(c, { optional: true }))
     const rotated = await rotateKey(getRedis(c.var.config), record, grace_seconds)
     forgetSecrets(liveSecretHashes(record))
     const graceUntil = rotated.record.retired.find(

@@ -19,7 +19,7 @@ import { tenantView } from './views'
 export function tenantRoutes({ erasers }: GatewayDeps): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post('/', async (c) => {
-      const input = validate(CreateTenantSchema, await readJsonBody(c, { optional: true }))
+      const input = validate(CreateTenantSchema(), await readJsonBody(c, { optional: true }))
       const id = `tn_${randomBase64Url(12)}`
       const now = new Date().toISOString()
       const record: TenantRecord = {
@@ -39,7 +39,7 @@ export function tenantRoutes({ erasers }: GatewayDeps): Hono<AppEnv> {
     .get('/:id', async (c) => c.json(tenantView(await existingTenant(c, c.req.param('id')))))
     .patch('/:id', async (c) => {
       const current = await existingTenant(c, c.req.param('id'))
-      const patch = validate(UpdateTenantSchema, await readJsonBody(c, { optional: true }))
+      const patch = validate(UpdateTenantSchema(), await readJsonBody(c, { optional: true }))
       const record: TenantRecord = {
         ...current,
         name: patch.name ?? current.name,
@@ -59,7 +59,7 @@ export function tenantRoutes({ erasers }: GatewayDeps): Hono<AppEnv> {
     })
     .get('/:id/usage', async (c) => {
       const tenant = await existingTenant(c, c.req.param('id'))
-      const query = validate(UsageQuerySchema, c.req.query())
+      const query = validate(UsageQuerySchema(), c.req.query())
       return c.json(await usageReport(getRedis(c.var.config), tenant.id, query))
     })
 }

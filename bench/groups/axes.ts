@@ -1,0 +1,136 @@
+/**
+ * The axes users compare gateways on that the other groups do not cover: the highest offered
+ * rate (open loop) at which the added p99 stays under 10 ms, and the memory plateau of the
+ * gateway's workerd under sustained load.
+ */
+import { failures, runLoad } from '../load.ts'
+import { loadRequest, type Target } from '../overhead.ts'
+import { residentBytes } from '../processes.ts'
+import type { Row } from '../report.ts'
+import { gatewayTarget, referenceTargets } from '../setup.ts'
+import { ascending, median, percentile } from '../stats.ts'
+import { INFO, judge, THRESHOLDS } from '../thresholds.ts'
+import { type Context, type Group, MIB, ms, NON_STREAMING_MODEL } from './group.ts'
+
+/** The line the open-loop figure is drawn at: the added p99 a user would still call fast. */
+const ADDED_P99_LIMIT_MS = 10
+/**
+ * Connections the offered rate is spread over: enough that a connection's next request is due
+ * long after its last answer, so the generator keeps the rate (open loop) instead of waiting.
+ */
+const OPEN_LOOP_CONNECTIONS = 32
+/** Below this share of the offered rate answered, the target did not keep up. */
+const KEPT_UP = 0.95
+const MEMORY_CONNECTIONS = 8
+const RSS_SAMPLE_MS = 500
+
+type Step = { rate: number; p99: number; answered: number; failed: number }
+
+export const axesGroup: Group = {
+  name: 'axes',
+  async run({ bench, plan, keys, log }: Context) {
+    const reference = referenceTargets(bench, NON_STREAMING_MODEL)
+    const pass = gatewayTarget(bench, 'gateway pass-through', keys.pass, NON_STREAMING_MODEL)
+    const full = gatewayTarget(bench, 'gateway full', keys.full, NON_STREAMING_MODEL)
+    const candidates = [reference.trivial, pass, full, reference.portkey, reference.portkeyWorker]
+    const alive = new Set(candidates.filter((t): t is Target => t !== undefined))
+    const steps = new Map<string, Step[]>([...alive].map((target) => [target.name, []]))
+    const best = new Map<string, number>()
+    log(`axes: open loop at ${plan.openLoopRates.join(', ')} req/s`)
+    for (const rate of plan.openLoopRates) {
+      if (alive.size === 0) break
+      const direct = await step(reference.direct, rate, plan.openLoopSeconds)
+      for (const target of [...alive]) {
+        const result = await step(target, rate, plan.openLoopSeconds)
+        steps.get(target.name)?.push(result)
+        const added = result.p99 - direct.p99
+        const ok =
+          result.failed === 0 &&
+          result.answered >= rate * plan.openLoopSeconds * KEPT_UP &&
+          added < ADDED_P99_LIMIT_MS
+        log(`  ${target.name} @${rate}/s: added p99 ${ms(added)}${ok ? '' : ' (over)'}`)
+        if (ok) best.set(target.name, rate)
+        // Past its limit a target only gets slower: stop offering it more.
+        else alive.delete(target)
+      }
+    }
+    log(
+      `axes: ${plan.memorySeconds} s of sustained load on the full profile, RSS every ${RSS_SAMPLE_MS} ms`
+    )
+    const memory = await plateau(full, plan.memorySeconds)
+    const rateOf = (target: Target | undefined) =>
+      target === undefined
+        ? 'n/a'
+        : best.has(target.name)
+          ? `${best.get(target.name)} req/s`
+          : `< ${plan.openLoopRates[0]} req/s`
+    const rows: Row[] = [
+      {
+        figure: `Highest offered rate (open loop) with added p99 < ${ADDED_P99_LIMIT_MS} ms: pass-through / full / trivial Worker`,
+        value: `${rateOf(pass)} / ${rateOf(full)} / ${rateOf(reference.trivial)} (Portkey Node ${rateOf(reference.portkey)}, Portkey workerd ${rateOf(reference.portkeyWorker)}; steps ${plan.openLoopRates.join(', ')})`,
+        ...INFO,
+      },
+      {
+        figure: `Memory plateau of the gateway's workerd under ${plan.memorySeconds} s of load (full profile, ${MEMORY_CONNECTIONS} conn)`,
+        value: `${(memory.plateauBytes / MIB).toFixed(1)} MiB (start ${(memory.startBytes / MIB).toFixed(1)} MiB; ${memory.growthPercent.toFixed(1)} % from the second to the last quarter; ${memory.answered} requests)`,
+        ...judge(THRESHOLDS.rssGrowth, memory.growthPercent),
+      },
+    ]
+    const lines = [
+      '| Target | rate req/s | p99 | answered | failed |',
+      '| --- | --- | --- | --- | --- |',
+      ...[...steps.entries()].flatMap(([name, list]) =>
+        list.map((s) => `| ${name} | ${s.rate} | ${ms(s.p99)} | ${s.answered} | ${s.failed} |`)
+      ),
+    ]
+    return {
+      title: 'Open-loop capacity and memory',
+      rows,
+      method: [
+        `Open loop: autocannon at a fixed overall rate spread over ${OPEN_LOOP_CONNECTIONS} connections, ${plan.openLoopSeconds} s per step, the rate rising through ${plan.openLoopRates.join(', ')} req/s; direct to the mock at the same rate first, as the baseline of the step. A target passes a step when nothing failed, it answered at least ${KEPT_UP * 100} % of the offered requests, and its p99 minus direct’s is under ${ADDED_P99_LIMIT_MS} ms; the figure is the highest step passed (it stops at the first miss).`,
+        'Not stable on a shared machine: the knee depends on how much of the 2 cores the other processes leave; read it as an order of magnitude and compare targets within the run.',
+        `Memory: the gateway’s workerd RSS from /proc every ${RSS_SAMPLE_MS} ms while ${MEMORY_CONNECTIONS} connections send full-profile requests (limits, budget, both caches storing every answer) for ${plan.memorySeconds} s. Plateau = median of the last quarter of samples; growth = last quarter’s median over the second quarter’s. RSS is stable against CPU contention.`,
+      ],
+      sections: [{ title: 'Open loop, per step', lines }],
+    }
+  },
+}
+
+async function step(target: Target, rate: number, seconds: number): Promise<Step> {
+  const result = await runLoad({
+    ...loadRequest(target),
+    connections: OPEN_LOOP_CONNECTIONS,
+    durationSeconds: seconds,
+    overallRate: rate,
+  })
+  return {
+    rate,
+    p99: percentile(ascending(result.latencies), 0.99),
+    answered: result.latencies.length,
+    failed: failures(result),
+  }
+}
+
+async function plateau(target: Target, seconds: number) {
+  const pid = target.pid
+  const samples: number[] = []
+  const sample = () => {
+    if (pid !== undefined) samples.push(residentBytes(pid))
+  }
+  sample()
+  const timer = setInterval(sample, RSS_SAMPLE_MS)
+  const result = await runLoad({
+    ...loadRequest(target),
+    connections: MEMORY_CONNECTIONS,
+    durationSeconds: seconds,
+  }).finally(() => clearInterval(timer))
+  const quarter = Math.max(1, Math.floor(samples.length / 4))
+  const second = median(samples.slice(quarter, 2 * quarter))
+  const last = median(samples.slice(-quarter))
+  return {
+    startBytes: samples[0] ?? Number.NaN,
+    plateauBytes: last,
+    growthPercent: ((last - second) / second) * 100,
+    answered: result.latencies.length,
+  }
+}

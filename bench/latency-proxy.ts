@@ -127,6 +127,8 @@ export type CriticalPath = {
   vector: number
   /** Sequential stages: calls that overlap count as one wave, one round trip of waiting. */
   waves: number
+  /** The same, of the Redis calls alone: how many Redis round trips a request waits for. */
+  redisWaves: number
   /** Every Redis and Vector call the request caused, on the path or after the response. */
   totalRedis: number
   totalVector: number
@@ -139,21 +141,27 @@ export function criticalPath(log: CallLog, startedAt: number, answeredAt: number
   const before = caused
     .filter((call) => call.kind !== 'upstream' && call.startedAt < cutoff)
     .sort((a, b) => a.startedAt - b.startedAt)
-  let waves = 0
-  let waveEnd = Number.NEGATIVE_INFINITY
-  for (const call of before) {
-    if (call.startedAt >= waveEnd) {
-      waves += 1
-      waveEnd = call.endedAt
-    } else waveEnd = Math.max(waveEnd, call.endedAt)
-  }
   const count = (calls: ProxiedCall[], kind: CallKind) =>
     calls.filter((call) => call.kind === kind).length
   return {
     redis: count(before, 'redis'),
     vector: count(before, 'vector'),
-    waves,
+    waves: waves(before),
+    redisWaves: waves(before.filter((call) => call.kind === 'redis')),
     totalRedis: count(caused, 'redis'),
     totalVector: count(caused, 'vector'),
   }
+}
+
+/** Calls sorted by start, grouped into runs of overlapping intervals. */
+function waves(calls: ProxiedCall[]): number {
+  let count = 0
+  let waveEnd = Number.NEGATIVE_INFINITY
+  for (const call of calls) {
+    if (call.startedAt >= waveEnd) {
+      count += 1
+      waveEnd = call.endedAt
+    } else waveEnd = Math.max(waveEnd, call.endedAt)
+  }
+  return count
 }

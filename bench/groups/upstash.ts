@@ -63,7 +63,10 @@ export const upstashGroup: Group = {
       const run = Date.now()
       const unique = (label: string) => (sample: number) =>
         `Latency benchmark ${run} ${label} ${sample}: answer in a few words.`
-      const cached = (sample: number) => `Latency benchmark ${run} cached ${sample}: sky colour?`
+      // Mostly words of its own: questions sharing most words score as paraphrases with the
+      // stand-in's hashed embedder, and a later miss would be answered by an earlier question.
+      const cached = (sample: number) =>
+        `${randomWords(sample, 8)} ${run} ${sample}: what does it mean?`
       const probes: Probe[] = [
         { name: 'pass-through', gateway: 'A', key: 'pass', question: unique('pass') },
         { name: 'full profile, miss', gateway: 'A', key: 'full', question: cached, expect: 'MISS' },
@@ -152,6 +155,17 @@ export const upstashGroup: Group = {
   },
 }
 
+/** Words made of letters drawn from the sample number: the same sample gives the same words. */
+function randomWords(sample: number, count: number): string {
+  let state = (sample + 1) >>> 0
+  const letter = () => {
+    // A 32-bit linear congruential step; its high bits are the random-looking ones.
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0
+    return String.fromCharCode(97 + ((state >>> 16) % 26))
+  }
+  return Array.from({ length: count }, () => Array.from({ length: 6 }, letter).join('')).join(' ')
+}
+
 type Answer = { ms: number; headersAt: number; outcome: string }
 
 async function complete(
@@ -216,7 +230,7 @@ function report(
     {
       figure:
         'Upstash-like latency: exact hit from Redis (another isolate), Redis round trips before the answer (median)',
-      value: `${pathMedian(redisHit, (p) => p.redis)} in ${pathMedian(redisHit, (p) => p.waves)} waves; p50 ${ms(p50(redisHit))}`,
+      value: `${pathMedian(redisHit, (p) => p.redis)} in ${pathMedian(redisHit, (p) => p.redisWaves)} sequential waves; p50 ${ms(p50(redisHit))}`,
       ...judge(
         THRESHOLDS.exactHitRedisRoundTrips,
         pathMedian(redisHit, (p) => p.redis)
@@ -243,11 +257,11 @@ function report(
   const outcome = (name: string) =>
     [...get(name).outcomes.entries()].map(([status, count]) => `${status} ${count}`).join(', ')
   const lines = [
-    '| Request | p50 (streams: TTFT) | Redis calls before upstream / answer | Vector calls before | sequential waves | Redis calls in all (mean) | Vector calls in all (mean) | answered as |',
+    '| Request | p50 (streams: TTFT) | Redis calls before upstream / answer (sequential) | Vector calls before | waves (all calls) | Redis calls in all (mean) | Vector calls in all (mean) | answered as |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...probes.map(({ name }) => {
       const paths = get(name).paths
-      return `| ${name} | ${ms(p50(name))} | ${pathMedian(name, (p) => p.redis)} | ${pathMedian(name, (p) => p.vector)} | ${pathMedian(name, (p) => p.waves)} | ${mean(paths.map((p) => p.totalRedis)).toFixed(1)} | ${mean(paths.map((p) => p.totalVector)).toFixed(1)} | ${outcome(name)} |`
+      return `| ${name} | ${ms(p50(name))} | ${pathMedian(name, (p) => p.redis)} (${pathMedian(name, (p) => p.redisWaves)}) | ${pathMedian(name, (p) => p.vector)} | ${pathMedian(name, (p) => p.waves)} | ${mean(paths.map((p) => p.totalRedis)).toFixed(1)} | ${mean(paths.map((p) => p.totalVector)).toFixed(1)} | ${outcome(name)} |`
     }),
     '',
     `${samples} samples per kind after 3 warm-up rounds; medians of the counts. A request only counts when it was answered as its kind (the "answered as" column).`,

@@ -3,7 +3,8 @@
  * rate (open loop) at which the added p99 stays under 10 ms, and the memory plateau of the
  * gateway's workerd under sustained load.
  */
-import { failures, runLoad } from '../load.ts'
+import { runLoad } from '../load.ts'
+import { openLoop } from '../open-loop.ts'
 import { loadRequest, type Target } from '../overhead.ts'
 import { residentBytes } from '../processes.ts'
 import type { Row } from '../report.ts'
@@ -14,11 +15,6 @@ import { type Context, type Group, MIB, ms, NON_STREAMING_MODEL } from './group.
 
 /** The line the open-loop figure is drawn at: the added p99 a user would still call fast. */
 const ADDED_P99_LIMIT_MS = 10
-/**
- * Connections the offered rate is spread over: enough that a connection's next request is due
- * long after its last answer, so the generator keeps the rate (open loop) instead of waiting.
- */
-const OPEN_LOOP_CONNECTIONS = 32
 /** Below this share of the offered rate answered, the target did not keep up. */
 const KEPT_UP = 0.95
 const MEMORY_CONNECTIONS = 8
@@ -87,7 +83,7 @@ export const axesGroup: Group = {
       title: 'Open-loop capacity and memory',
       rows,
       method: [
-        `Open loop: autocannon at a fixed overall rate spread over ${OPEN_LOOP_CONNECTIONS} connections, ${plan.openLoopSeconds} s per step, the rate rising through ${plan.openLoopRates.join(', ')} req/s; direct to the mock at the same rate first, as the baseline of the step. A target passes a step when nothing failed, it answered at least ${KEPT_UP * 100} % of the offered requests, and its p99 minus direct’s is under ${ADDED_P99_LIMIT_MS} ms; the figure is the highest step passed (it stops at the first miss).`,
+        `Open loop (bench/open-loop.ts): requests sent on a fixed schedule whatever the answers do, each timed from its scheduled send time (so queueing behind a slow answer counts), over as many keep-alive connections as are in flight, after 250 ms at the same rate that are not recorded (new connections); ${plan.openLoopSeconds} s per step, the rate rising through ${plan.openLoopRates.join(', ')} req/s; direct to the mock at the same rate first, as the baseline of the step. A target passes a step when nothing failed, it answered at least ${KEPT_UP * 100} % of the offered requests, and its p99 minus direct’s is under ${ADDED_P99_LIMIT_MS} ms; the figure is the highest step passed (it stops at the first miss).`,
         'Not stable on a shared machine: the knee depends on how much of the 2 cores the other processes leave; read it as an order of magnitude and compare targets within the run.',
         `Memory: the gateway’s workerd RSS from /proc every ${RSS_SAMPLE_MS} ms while ${MEMORY_CONNECTIONS} connections send full-profile requests (limits, budget, both caches storing every answer) for ${plan.memorySeconds} s. Plateau = median of the last quarter of samples; growth = last quarter’s median over the second quarter’s. RSS is stable against CPU contention.`,
       ],
@@ -97,17 +93,12 @@ export const axesGroup: Group = {
 }
 
 async function step(target: Target, rate: number, seconds: number): Promise<Step> {
-  const result = await runLoad({
-    ...loadRequest(target),
-    connections: OPEN_LOOP_CONNECTIONS,
-    durationSeconds: seconds,
-    overallRate: rate,
-  })
+  const result = await openLoop({ ...loadRequest(target), rate, seconds })
   return {
     rate,
     p99: percentile(ascending(result.latencies), 0.99),
     answered: result.latencies.length,
-    failed: failures(result),
+    failed: result.failed,
   }
 }
 

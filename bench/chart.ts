@@ -91,7 +91,7 @@ function drawPanel(panel: Panel, offsetX: number): string {
   return parts.join('')
 }
 
-const BAR = { label: 200, right: 70, serving: '#7570b3', stack: '#cfcbe6' }
+const BAR = { label: 200, right: 90, serving: '#7570b3', stack: '#cfcbe6' }
 
 /** Horizontal bars, one per target: serving-process CPU, then the stack's CPU after it. */
 function drawBars(bars: CpuBarInput[], offsetX: number): string {

@@ -88,7 +88,10 @@ function origin(
   if (frame.lineNumber < 0) return { module: '(module top level)', function: '(module top level)' }
   const entry = map ? mapped(map, frame) : undefined
   if (!entry) {
-    return { module: '(bundle, unmapped)', function: frame.functionName || '(top level)' }
+    // Code the bundler wrote itself has no source: esbuild's helpers, chiefly `__name`, which
+    // keep_names calls for every named function and class.
+    const helper = '(esbuild helpers: __name etc.)'
+    return { module: helper, function: `${frame.functionName || '(anonymous)'} ${helper}` }
   }
   const name = frame.functionName || '(top level)'
   return {

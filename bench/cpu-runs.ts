@@ -39,7 +39,7 @@ export type CpuRunSpec = {
 }
 
 /** After a run, so the after-response work (waitUntil) of its last requests is counted. */
-const SETTLE_MS = 500
+export const SETTLE_MS = 500
 
 export async function cpuRuns(bench: Bench, spec: CpuRunSpec): Promise<Map<string, CpuSeries>> {
   const stackPids = [bench.stack.pid, bench.stack.redisServerPid].filter(isPid)

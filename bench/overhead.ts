@@ -4,7 +4,7 @@
  * hits all targets alike. Figures are per-round differences against a baseline, then the median
  * across rounds.
  */
-import { failures, runLoad } from './load.ts'
+import { failures, type LoadSpec, runLoad } from './load.ts'
 import { ascending, median, percentile, rotate } from './stats.ts'
 
 export type Target = {
@@ -20,12 +20,9 @@ export type Target = {
 }
 
 /** The request `runLoad` sends to a target: its body and headers. */
-export function loadRequest(target: Target): {
-  url: string
-  headers: Record<string, string>
-  body: (sequence: number) => string
-  headersFor?: (sequence: number) => Record<string, string>
-} {
+export function loadRequest(
+  target: Target
+): Pick<LoadSpec, 'url' | 'headers' | 'body' | 'headersFor'> {
   return {
     url: target.url,
     headers: target.headers,
@@ -118,7 +115,7 @@ export function roundMedian(
   return median((results.get(target)?.get(connections)?.rounds ?? []).map(pick))
 }
 
-export async function measure(
+async function measure(
   target: Target,
   connections: number,
   seconds: number

@@ -33,8 +33,6 @@ export type Bench = {
   portkeyWorker: RunningWorker | undefined
   bundles: { gateway: WorkerBundle; trivial: WorkerBundle; portkey: WorkerBundle | undefined }
   bundleSize: BundleSize
-  gatewayVars: Record<string, string>
-  trivialVars: Record<string, string>
   adminToken: string
   /**
    * One more gateway workerd on the same stores, with some variables replaced (the stand-ins'
@@ -88,8 +86,6 @@ export async function startBench(): Promise<Bench> {
       portkeyWorker,
       bundles: { gateway: gatewayBundle, trivial: trivialBundle, portkey: portkeyBundle },
       bundleSize: bundleSize(Buffer.from(gatewayBundle.code), gatewayBundle.file),
-      gatewayVars,
-      trivialVars,
       adminToken,
       startGateway: (overrides) => startWorker(gatewayBundle, { ...gatewayVars, ...overrides }),
       close,

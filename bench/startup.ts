@@ -11,6 +11,7 @@ import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:modul
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildWorkerBundle } from './bundle-size.ts'
+import { median } from './stats.ts'
 
 type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number }
 type ProfileNode = { id: number; callFrame: CallFrame }
@@ -81,7 +82,14 @@ function origin(
   if (frame.url === '') {
     // Runtime frames: (program), (garbage collector), and natives such as a mislabelled
     // defineProperty; grouped as what they are, not as our code.
-    const named = frame.functionName.startsWith('(') ? frame.functionName : '(native)'
+    // `(program)` is V8 outside any JS function: at startup chiefly parsing and compiling the
+    // bundle, so it grows with the bundle's size.
+    const named =
+      frame.functionName === '(program)'
+        ? '(program: parse, compile, runtime)'
+        : frame.functionName.startsWith('(')
+          ? frame.functionName
+          : '(native)'
     return { module: named, function: frame.functionName || '(anonymous native)' }
   }
   // A frame with no position is the bundle's top-level code: module evaluation itself.
@@ -123,9 +131,14 @@ function add(map: Map<string, number>, key: string, value: number): void {
   map.set(key, (map.get(key) ?? 0) + value)
 }
 
-/** Per-key sums over several profiles, divided by their count: the mean startup. */
-export function meanContributors(maps: Map<string, number>[]): Array<[string, number]> {
-  const total = new Map<string, number>()
-  for (const map of maps) for (const [key, value] of map) add(total, key, value / maps.length)
-  return [...total.entries()].sort((a, b) => b[1] - a[1])
+/**
+ * Per-key medians over several profiles (a key missing from one counts 0 there): one profile
+ * taken while another process held the core would dominate a mean.
+ */
+export function medianContributors(maps: Map<string, number>[]): Array<[string, number]> {
+  const keys = new Set(maps.flatMap((map) => [...map.keys()]))
+  return [...keys]
+    .map((key): [string, number] => [key, median(maps.map((map) => map.get(key) ?? 0))])
+    .filter(([, value]) => value > 0)
+    .sort((a, b) => b[1] - a[1])
 }

@@ -35,16 +35,25 @@ export const axesGroup: Group = {
     log(`axes: open loop at ${plan.openLoopRates.join(', ')} req/s`)
     for (const rate of plan.openLoopRates) {
       if (alive.size === 0) break
-      const direct = await step(reference.direct, rate, plan.openLoopSeconds)
+      // A stall only raises a p99: of two baseline runs, the lower is the network's own.
+      const directP99 = Math.min(
+        (await step(reference.direct, rate, plan.openLoopSeconds)).p99,
+        (await step(reference.direct, rate, plan.openLoopSeconds)).p99
+      )
       for (const target of [...alive]) {
-        const result = await step(target, rate, plan.openLoopSeconds)
-        steps.get(target.name)?.push(result)
-        const added = result.p99 - direct.p99
-        const ok =
+        const passes = (result: Step) =>
           result.failed === 0 &&
           result.answered >= rate * plan.openLoopSeconds * KEPT_UP &&
-          added < ADDED_P99_LIMIT_MS
-        log(`  ${target.name} @${rate}/s: added p99 ${ms(added)}${ok ? '' : ' (over)'}`)
+          result.p99 - directP99 < ADDED_P99_LIMIT_MS
+        let result = await step(target, rate, plan.openLoopSeconds)
+        // One stall of another process on the shared cores is the whole p99 of a short step:
+        // a miss gets one more try before it counts.
+        if (!passes(result)) result = await step(target, rate, plan.openLoopSeconds)
+        steps.get(target.name)?.push(result)
+        const ok = passes(result)
+        log(
+          `  ${target.name} @${rate}/s: added p99 ${ms(result.p99 - directP99)}${ok ? '' : ' (over)'}`
+        )
         if (ok) best.set(target.name, rate)
         // Past its limit a target only gets slower: stop offering it more.
         else alive.delete(target)
@@ -83,7 +92,7 @@ export const axesGroup: Group = {
       title: 'Open-loop capacity and memory',
       rows,
       method: [
-        `Open loop (bench/open-loop.ts): requests sent on a fixed schedule whatever the answers do, each timed from its scheduled send time (so queueing behind a slow answer counts), over as many keep-alive connections as are in flight, after 250 ms at the same rate that are not recorded (new connections); ${plan.openLoopSeconds} s per step, the rate rising through ${plan.openLoopRates.join(', ')} req/s; direct to the mock at the same rate first, as the baseline of the step. A target passes a step when nothing failed, it answered at least ${KEPT_UP * 100} % of the offered requests, and its p99 minus direct’s is under ${ADDED_P99_LIMIT_MS} ms; the figure is the highest step passed (it stops at the first miss).`,
+        `Open loop (bench/open-loop.ts): requests sent on a fixed schedule whatever the answers do, each timed from its scheduled send time (so queueing behind a slow answer counts), over as many keep-alive connections as are in flight, after 250 ms at the same rate that are not recorded (new connections); ${plan.openLoopSeconds} s per step, the rate rising through ${plan.openLoopRates.join(', ')} req/s; direct to the mock at the same rate first, twice, the lower p99 as the baseline of the step. A target passes a step when nothing failed, it answered at least ${KEPT_UP * 100} % of the offered requests, and its p99 minus direct’s is under ${ADDED_P99_LIMIT_MS} ms; a missed step is tried once more (a single stall of another process on the shared cores is the whole p99 of a short step), and the figure is the highest step passed (it stops at the first miss).`,
         'Not stable on a shared machine: the knee depends on how much of the 2 cores the other processes leave; read it as an order of magnitude and compare targets within the run.',
         `Memory: the gateway’s workerd RSS from /proc every ${RSS_SAMPLE_MS} ms while ${MEMORY_CONNECTIONS} connections send full-profile requests (limits, budget, both caches storing every answer) for ${plan.memorySeconds} s. Plateau = median of the last quarter of samples; growth = last quarter’s median over the second quarter’s. RSS is stable against CPU contention.`,
       ],

@@ -3,7 +3,7 @@
  * build) for the trivial Worker, our pass-through, full profile (miss), exact hit and streaming,
  * and Portkey in both runtimes; the stack's CPU beside it, never mixed in.
  */
-import { type CpuSubject, cpuAdded, cpuMedian, cpuRange, cpuRuns } from '../cpu-runs.ts'
+import { type CpuSubject, cpuAdded, cpuMedian, cpuRange, cpuRuns, SETTLE_MS } from '../cpu-runs.ts'
 import { chatBody, type Target } from '../overhead.ts'
 import type { Row } from '../report.ts'
 import { gatewayTarget, referenceTargets } from '../setup.ts'
@@ -78,9 +78,12 @@ export const cpuGroup: Group = {
           : `${ms(serving(target))} (rounds ${cpuRange(results, target.name, (r) => r.servingMs)}); stack ${ms(stackCpu(target))}`,
       ...INFO,
     }))
-    const passOverTrivial = cpuAdded(results, targets.pass.name, targets.trivial.name, (r) => {
-      return r.servingMs
-    })
+    const passOverTrivial = cpuAdded(
+      results,
+      targets.pass.name,
+      targets.trivial.name,
+      (r) => r.servingMs
+    )
     rows.push(
       {
         figure: 'CPU per request: pass-through minus trivial Worker',
@@ -112,7 +115,7 @@ export const cpuGroup: Group = {
       title: 'CPU per request (headline)',
       rows,
       method: [
-        `The serving process’s utime + stime from /proc/<pid>/stat (10 ms ticks) around a run of ${plan.cpuRequests} requests (streams: a quarter of that, 20 tokens 1 ms apart) at ${CONNECTIONS} connections (streams ${CONNECTIONS * 2}), plus ${500} ms afterwards so waitUntil work is counted, divided by the answered requests. Each process’s idle CPU rate, measured over ${plan.idleMs} ms with nothing sent, times the run’s duration is subtracted. ${plan.cpuRounds} rounds, order rotating; the median is shown with the range over rounds.`,
+        `The serving process’s utime + stime from /proc/<pid>/stat (10 ms ticks) around a run of ${plan.cpuRequests} requests (streams: a quarter of that, 20 tokens 1 ms apart) at ${CONNECTIONS} connections (streams ${CONNECTIONS * 2}), plus ${SETTLE_MS} ms afterwards so waitUntil work is counted, divided by the answered requests. Each process’s idle CPU rate, measured over ${plan.idleMs} ms with nothing sent, times the run’s duration is subtracted. ${plan.cpuRounds} rounds, order rotating; the median is shown with the range over rounds.`,
         'The stack process (stand-ins + mock) and its redis-server are accounted separately: what we make the stand-ins do is theirs, not the Worker’s. Portkey (Node) is one Node process; Portkey (workerd) is its Worker build in its own workerd like ours.',
         'Stable on a shared machine: a process’s CPU time does not grow when another process holds the core, unlike wall-clock latency; contention still costs some cache misses and frequency, a few percent. The workerd process includes Miniflare’s entry worker, which the trivial Worker pays too, so compare against it.',
       ],

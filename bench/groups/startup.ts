@@ -5,7 +5,7 @@
 import { bundleSize } from '../bundle-size.ts'
 import type { Row } from '../report.ts'
 import { TRIVIAL_WORKER } from '../runtime.ts'
-import { buildStartupBundle, meanContributors, profileStartup } from '../startup.ts'
+import { buildStartupBundle, medianContributors, profileStartup } from '../startup.ts'
 import { median } from '../stats.ts'
 import { INFO, judge, THRESHOLDS } from '../thresholds.ts'
 import { type Context, type Group, KIB, ms } from './group.ts'
@@ -33,8 +33,8 @@ export const startupGroup: Group = {
       const busy = (list: typeof profiles.gateway) => median(list.map((p) => p.busyMs))
       const range = (list: typeof profiles.gateway) =>
         `${Math.min(...list.map((p) => p.busyMs)).toFixed(1)} – ${Math.max(...list.map((p) => p.busyMs)).toFixed(1)}`
-      const modules = meanContributors(profiles.gateway.map((p) => p.byModule))
-      const functions = meanContributors(profiles.gateway.map((p) => p.byFunction))
+      const modules = medianContributors(profiles.gateway.map((p) => p.byModule))
+      const functions = medianContributors(profiles.gateway.map((p) => p.byFunction))
       const top = (list: Array<[string, number]>, count: number) =>
         list
           .slice(0, count)
@@ -68,7 +68,7 @@ export const startupGroup: Group = {
         },
       ]
       const table = (title: string, list: Array<[string, number]>) => [
-        `| ${title} | ms of startup CPU (mean of ${plan.startupSamples}) |`,
+        `| ${title} | ms of startup CPU (median of ${plan.startupSamples} profiles) |`,
         '| --- | --- |',
         ...list.slice(0, TOP).map(([name, value]) => `| ${name} | ${value.toFixed(2)} |`),
       ]
@@ -77,7 +77,7 @@ export const startupGroup: Group = {
         rows,
         method: [
           `\`wrangler deploy --dry-run --outfile\` writes the multipart upload (bundle and source map); \`wrangler check startup --workerBundle\` loads it in a local workerd and writes a CPU profile of startup. Busy time = the sum of \`timeDeltas\` of samples whose frame is not \`(idle)\` (GC and \`(program)\` included: they are startup work too). ${plan.startupSamples} profiles per bundle, gateway and trivial Worker alternating; the median and the range.`,
-          'Contributors: each busy sample’s self frame is mapped through the source map to its package (node_modules) or source file; runtime frames keep their names. The sampling interval is coarse (about 1–3 ms), so one profile resolves only the larger items; the contributor table is the mean over all profiles.',
+          'Contributors: each busy sample’s self frame is mapped through the source map to its package (node_modules) or source file; runtime frames keep their names. The sampling interval is coarse (about 1–3 ms), so one profile resolves only the larger items; the contributor table takes each item’s median over the profiles, so one profile disturbed by another process does not dominate it (the items’ medians need not add up to the median total).',
           'Fairly stable: startup runs on one thread in a fresh process and is CPU-bound; a busy machine adds a few ms through preemption, which the range shows. It replaces the old "workerd process start" row, which timed spawning workerd rather than our code.',
           'Bundle size is gzip -9 of the bundle `wrangler deploy --dry-run` writes: deterministic.',
         ],

@@ -20,6 +20,8 @@ export type CpuSubject = {
 
 export type CpuRound = {
   servingMs: number
+  /** utime + stime of the serving process per request, no idle subtracted: the cross-check. */
+  servingTickMs: number
   stackMs: number
   redisMs: number
   p50: number
@@ -78,6 +80,7 @@ export async function cpuRuns(bench: Bench, spec: CpuRunSpec): Promise<Map<strin
       const figures: CpuRound = {
         // No serving process (direct to the mock) is NaN, not 0: nothing was measured.
         servingMs: measured.byLabel.get('serving') ?? Number.NaN,
+        servingTickMs: measured.ticksByLabel.get('serving') ?? Number.NaN,
         stackMs: measured.byLabel.get('stack') ?? Number.NaN,
         redisMs: measured.byLabel.get('redis') ?? Number.NaN,
         p50: percentile(sorted, 0.5),

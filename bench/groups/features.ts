@@ -85,7 +85,7 @@ export const featuresGroup: Group = {
       method: [
         `One tenant per feature (bench/features.ts: a config with only that feature on) and the trivial Worker, ${requests} requests each at 1 connection, ${plan.cpuRounds} round(s), order rotating, CPU accounted as in the CPU group. Each row is the median over rounds of (feature − baseline) from the same round: CPU of the gateway’s workerd, CPU of the stack (stand-ins, mock, redis-server), and p50. Baseline = the same request without the feature: pass-through for most, the exact cache for the semantic cache, the trivial Worker for authentication (it cannot be switched off).`,
         'Cold authentication uses a fresh key per request (created through the admin API beforehand), so every request looks its key up in Redis. Limits are set far above what a run reaches: each check runs, none refuses. Cache rows are misses with a store (unique prompts); the hit figures are in the cache and Upstash-latency groups. Retrieval searches a 20-document collection with the last user message and adds the sources to the prompt.',
-        'The CPU columns are stable to about ±0.1 ms; p50 differences at one connection are stable to a few tenths of a ms on a quiet machine and to about 1 ms on a busy one.',
+        'A row is a difference of two short runs, so it is noisier than the headline CPU group: expect a few tenths of a ms of CPU between runs (a feature’s sign and order of magnitude are reliable, its second decimal is not); p50 differences at one connection move by a few tenths of a ms on a quiet machine and up to about 1 ms on a busy one.',
       ],
       sections: [{ title: 'Cost of each feature, absolute figures', lines }],
     }

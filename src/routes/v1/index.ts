@@ -3,6 +3,7 @@ import { CHAT_ENDPOINT, chatCompletions } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../gateway/embeddings'
+import { anthropicRoutes } from '../../ingress/anthropic/routes'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
 import { modelsRoutes } from './models'
@@ -19,4 +20,5 @@ export function v1Routes(deps: GatewayDeps): Hono<AppEnv> {
     .route('/collections', collectionsRoutes)
     .route('/', modelsRoutes)
     .route('/', usageRoutes)
+    .route('/', anthropicRoutes(deps))
 }

@@ -13,6 +13,7 @@ import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
+import { openApiRoutes } from './routes/openapi'
 import { v1Routes } from './routes/v1'
 import { tenantAuth } from './tenancy/auth'
 
@@ -21,6 +22,7 @@ function base(): Hono<AppEnv> {
   app.use('*', requestId())
   // Liveness answers before configuration is read: it must not depend on secrets being right.
   app.route('/', healthRoutes)
+  app.route('/', openApiRoutes)
   app.onError(errorHandler())
   app.notFound(notFoundHandler())
   return app

@@ -37,14 +37,14 @@ import '../../retrieval/erasure'
 import { validate } from '../../lib/validate'
 import { getRedis } from '../../stores/redis'
 
-const SearchSchema = z.strictObject({
+export const SearchSchema = z.strictObject({
   query: z.string().check(z.trim(), z.minLength(1), z.maxLength(8000)),
   top_k: z._default(TopK, 5),
   filter: z.optional(FilterText),
   include_text: z._default(z.boolean(), false),
 })
 
-const ListQuerySchema = z.object({
+export const ListQuerySchema = z.object({
   cursor: z._default(z.string().check(z.regex(/^\d+$/, 'must be a cursor from next_cursor')), '0'),
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
 })

@@ -48,61 +48,44 @@ describe('POST /v1/messages (Anthropic Messages API in)', () => {
 
   it('maps system, tools, tool_use / tool_result, stop_sequences and thinking to an Anthropic target', async () => {
     const tag = uniqueTag()
-    const response = await messages({
-      model: `anthropic/claude-sonnet-4-5:tag=${tag}`,
+    // What an Anthropic target must receive exactly as the client sent it.
+    const unchanged = {
       max_tokens: 2048,
-      system: [{ type: 'text', text: 'Be brief.' }],
       stop_sequences: ['END'],
       top_k: 5,
       thinking: { type: 'enabled', budget_tokens: 1024 },
       metadata: { user_id: 'u-1' },
       tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: {} } }],
       tool_choice: { type: 'any' },
-      messages: [
-        { role: 'user', content: 'Weather?' },
-        {
-          role: 'assistant',
-          content: [
-            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
-          ],
-        },
-        {
-          role: 'user',
-          content: [
-            { type: 'tool_result', tool_use_id: 'toolu_1', content: 'Sunny' },
-            { type: 'text', text: 'And tomorrow?' },
-          ],
-        },
-      ],
+    }
+    const toolTurns = [
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: 'Sunny' },
+          { type: 'text', text: 'And tomorrow?' },
+        ],
+      },
+    ]
+    const response = await messages({
+      model: `anthropic/claude-sonnet-4-5:tag=${tag}`,
+      system: [{ type: 'text', text: 'Be brief.' }],
+      ...unchanged,
+      messages: [{ role: 'user', content: 'Weather?' }, ...toolTurns],
     })
     expect(response.status).toBe(200)
     await response.body?.cancel()
     const [upstream] = await mockRequests(tag)
     expect(upstream?.body).toMatchObject({
       system: 'Be brief.',
-      max_tokens: 2048,
-      stop_sequences: ['END'],
-      top_k: 5,
-      thinking: { type: 'enabled', budget_tokens: 1024 },
-      metadata: { user_id: 'u-1' },
-      tool_choice: { type: 'any' },
-      tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: {} } }],
-      messages: [
-        { role: 'user', content: [{ type: 'text', text: 'Weather?' }] },
-        {
-          role: 'assistant',
-          content: [
-            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
-          ],
-        },
-        {
-          role: 'user',
-          content: [
-            { type: 'tool_result', tool_use_id: 'toolu_1', content: 'Sunny' },
-            { type: 'text', text: 'And tomorrow?' },
-          ],
-        },
-      ],
+      ...unchanged,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Weather?' }] }, ...toolTurns],
     })
   })
 

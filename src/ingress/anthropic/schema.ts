@@ -13,6 +13,11 @@ function build() {
   const text = z.string()
   const cacheControl = z.optional(z.nullable(z.looseObject({ type: z.literal('ephemeral') })))
 
+  /** A source carried in the request: its kind (`base64`, `text`), media type and data. */
+  const inline = <K extends string, M extends z.ZodMiniType>(kind: K, mediaType: M) =>
+    z.looseObject({ type: z.literal(kind), media_type: mediaType, data: text })
+  const byUrl = z.looseObject({ type: z.literal('url'), url: text })
+
   const TextBlock = z.looseObject({
     type: z.literal('text'),
     text,
@@ -21,25 +26,17 @@ function build() {
   const ImageBlock = z.looseObject({
     type: z.literal('image'),
     source: z.discriminatedUnion('type', [
-      z.looseObject({
-        type: z.literal('base64'),
-        media_type: z.enum(['image/jpeg', 'image/png', 'image/gif', 'image/webp']),
-        data: text,
-      }),
-      z.looseObject({ type: z.literal('url'), url: text }),
+      inline('base64', z.enum(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])),
+      byUrl,
     ]),
     cache_control: cacheControl,
   })
   const DocumentBlock = z.looseObject({
     type: z.literal('document'),
     source: z.discriminatedUnion('type', [
-      z.looseObject({
-        type: z.literal('base64'),
-        media_type: z.literal('application/pdf'),
-        data: text,
-      }),
-      z.looseObject({ type: z.literal('text'), media_type: z.literal('text/plain'), data: text }),
-      z.looseObject({ type: z.literal('url'), url: text }),
+      inline('base64', z.literal('application/pdf')),
+      inline('text', z.literal('text/plain')),
+      byUrl,
       z.looseObject({ type: z.literal('content'), content: z.union([text, z.array(TextBlock)]) }),
     ]),
     title: z.optional(z.nullable(text)),

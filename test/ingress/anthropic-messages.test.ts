@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { cachingTenant, trackedGateway } from '../cache/helpers'
 import { chatRequest, gatewayFetch, mockRequests, uniqueTag, withTenant } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
 
@@ -239,5 +240,47 @@ describe('POST /v1/messages (Anthropic Messages API in)', () => {
     const long = await count('Hi '.repeat(200))
     expect(Object.keys(short)).toEqual(['input_tokens'])
     expect(long.input_tokens).toBeGreaterThan(short.input_tokens)
+  })
+})
+
+describe('POST /v1/messages through the cache', () => {
+  const gateway = trackedGateway()
+
+  it('misses, then hits: the same message in JSON and as a stream, with the cache headers', async () => {
+    const tenant = await cachingTenant()
+    const tag = uniqueTag()
+    const ask = async (stream: boolean) => {
+      const response = await gateway.fetch('http://gateway/v1/messages', {
+        method: 'POST',
+        headers: { 'x-api-key': tenant.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: `mock/m:tag=${tag}`,
+          max_tokens: 64,
+          stream,
+          messages: [{ role: 'user', content: 'Name three rivers' }],
+        }),
+      })
+      await gateway.settled()
+      return response
+    }
+    const miss = await ask(false)
+    expect(miss.headers.get('x-cache')).toBe('MISS')
+    const first = (await miss.json()) as { content: unknown; usage: Record<string, number> }
+    const hit = await ask(false)
+    expect(hit.headers.get('x-cache')).toBe('HIT')
+    for (const name of ['x-gateway-target', 'x-gateway-attempts', 'age']) {
+      expect(hit.headers.get(name), name).not.toBeNull()
+    }
+    expect(await hit.json()).toMatchObject({ type: 'message', content: first.content })
+    const streamed = await ask(true)
+    expect(streamed.headers.get('x-cache')).toBe('HIT')
+    const frames = await readFrames(streamed.body)
+    expect(frames.map((frame) => frame.event).at(-1)).toBe('message_stop')
+    const text = frames
+      .filter((frame) => frame.event === 'content_block_delta')
+      .map((frame) => JSON.parse(frame.data).delta.text)
+      .join('')
+    expect([{ type: 'text', text }]).toEqual(first.content)
+    expect(await mockRequests(tag)).toHaveLength(1)
   })
 })

@@ -133,6 +133,14 @@ describe('client @anthropic-ai/sdk', () => {
     await expect(ask(client, 'mock/m:status=500')).rejects.toBeInstanceOf(
       Anthropic.InternalServerError
     )
+    // A spent budget is Anthropic's billing_error (402): not a rate limit to wait out and retry.
+    const broke = anthropicClient(
+      (await createTenant({ budget: { monthly_hard_usd: 0.000001 } })).apiKey
+    )
+    await expect(ask(broke)).rejects.toMatchObject({
+      status: 402,
+      error: { type: 'error', error: { type: 'billing_error' } },
+    })
   })
 
   it('@anthropic-ai/sdk: a stream that breaks mid-way raises an APIError', async () => {

@@ -50,14 +50,21 @@ export function stopReason(finish: FinishReason | null | undefined): StopReason 
   return (finish && STOP_REASONS[finish]) || 'end_turn'
 }
 
-/** OpenAI counts cache reads inside prompt_tokens; Anthropic reports them beside input_tokens. */
+/**
+ * OpenAI counts prompt-cache reads (and, as `cache_write_tokens`, writes) inside prompt_tokens;
+ * Anthropic reports both beside input_tokens.
+ */
 export function anthropicUsage(usage: CompletionUsage | null | undefined): AnthropicUsage {
-  const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0
+  const details = usage?.prompt_tokens_details
+  const cached = details?.cached_tokens ?? 0
+  const written =
+    details && 'cache_write_tokens' in details && typeof details.cache_write_tokens === 'number'
+      ? details.cache_write_tokens
+      : 0
   return {
-    input_tokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached),
+    input_tokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached - written),
     output_tokens: usage?.completion_tokens ?? 0,
-    // The internal form folds cache writes into the prompt: they were sent, and are billed so.
-    cache_creation_input_tokens: 0,
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
   }
 }

@@ -31,7 +31,7 @@ export function respondWithError(c: Context<AppEnv>, error: GatewayError): Respo
   // The request id is set even when the failure came before the middleware that sets it.
   const requestId = c.get('requestId') ?? resolveRequestId(c.req.header(REQUEST_ID_HEADER))
   const headers = { ...error.headers, [REQUEST_ID_HEADER]: requestId }
-  if (speaksAnthropic(c.req.path)) return anthropicErrorResponse(error, headers)
+  if (speaksAnthropic(c.req.path, c.req.raw.headers)) return anthropicErrorResponse(error, headers)
   return c.json(error.toEnvelope(), error.status, headers)
 }
 

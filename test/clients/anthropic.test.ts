@@ -98,6 +98,27 @@ describe('client @anthropic-ai/sdk', () => {
     })
   }
 
+  it("@anthropic-ai/sdk: models.list and models.retrieve, in Anthropic's shape", async () => {
+    const client = anthropicClient(caller.tenant.apiKey)
+    const ids: string[] = []
+    for await (const model of client.models.list()) {
+      expect(model.type).toBe('model')
+      ids.push(model.id)
+    }
+    expect(ids).toContain('claude-sonnet-4-5')
+    expect(await client.models.retrieve('claude-sonnet-4-5')).toMatchObject({
+      type: 'model',
+      id: 'claude-sonnet-4-5',
+      display_name: 'claude-sonnet-4-5',
+      created_at: expect.any(String),
+    })
+    const missing = client.models.retrieve('no-such-model')
+    await expect(missing).rejects.toBeInstanceOf(Anthropic.NotFoundError)
+    await expect(missing).rejects.toMatchObject({
+      error: { type: 'error', error: { type: 'not_found_error' } },
+    })
+  })
+
   it('@anthropic-ai/sdk: messages.countTokens', async () => {
     const counted = await anthropicClient(caller.tenant.apiKey).messages.countTokens({
       model: 'claude-sonnet-4-5',

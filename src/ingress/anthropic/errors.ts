@@ -5,6 +5,7 @@
  * so Anthropic's SDKs raise the same error classes they raise against Anthropic itself.
  */
 import type { ErrorType, GatewayError } from '../../errors'
+import { ANTHROPIC_VERSION_HEADER } from './models'
 
 export type AnthropicErrorType =
   | 'invalid_request_error'
@@ -44,10 +45,16 @@ const STATUSES: Partial<Record<AnthropicErrorType, number>> = {
 }
 
 const ANTHROPIC_PATH = /^\/v1\/messages(?:\/|$)/
+const SHARED_PATH = /^\/v1\/models(?:\/|$)/
 
-/** The routes whose callers read Anthropic's envelope. */
-export function speaksAnthropic(path: string): boolean {
-  return ANTHROPIC_PATH.test(path)
+/**
+ * The callers that read Anthropic's envelope: every one on the Anthropic routes, and Anthropic
+ * clients (they send `anthropic-version`) on the routes both dialects share.
+ */
+export function speaksAnthropic(path: string, headers: Headers): boolean {
+  return (
+    ANTHROPIC_PATH.test(path) || (SHARED_PATH.test(path) && headers.has(ANTHROPIC_VERSION_HEADER))
+  )
 }
 
 export function anthropicErrorType(type: ErrorType, status: number): AnthropicErrorType {

@@ -2,6 +2,11 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../../env'
 import { modelNotFound } from '../../errors'
+import {
+  ANTHROPIC_VERSION_HEADER,
+  anthropicModel,
+  anthropicModelList,
+} from '../../ingress/anthropic/models'
 import { providerRegistry } from '../../providers/registry'
 import { modelCatalog } from '../../routing/catalog'
 import { allowsModel } from '../../tenancy/scopes'
@@ -27,11 +32,15 @@ function visibleModels(c: Context<AppEnv>): ModelObject[] {
 }
 
 export const modelsRoutes = new Hono<AppEnv>()
-  .get('/models', (c) => c.json({ object: 'list' as const, data: visibleModels(c) }))
+  .get('/models', (c) => {
+    const data = visibleModels(c)
+    if (c.req.header(ANTHROPIC_VERSION_HEADER)) return c.json(anthropicModelList(data))
+    return c.json({ object: 'list' as const, data })
+  })
   // Names may hold a slash (`provider/model`), which clients send encoded or not.
   .get('/models/:id{.+}', (c) => {
     const id = c.req.param('id')
     const model = visibleModels(c).find((candidate) => candidate.id === id)
     if (!model) throw modelNotFound(id)
-    return c.json(model)
+    return c.json(c.req.header(ANTHROPIC_VERSION_HEADER) ? anthropicModel(model) : model)
   })

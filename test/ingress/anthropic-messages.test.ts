@@ -157,6 +157,24 @@ describe('POST /v1/messages (Anthropic Messages API in)', () => {
     expect(JSON.parse(end?.data ?? '{}').delta.stop_reason).toBe('tool_use')
   })
 
+  it('pulls from the upstream only as the client reads, and cancels it when the client goes', async () => {
+    const tag = uniqueTag()
+    const response = await messages({
+      model: `anthropic/claude-sonnet-4-5:tokens=200,delay=20,tag=${tag}`,
+      max_tokens: 1024,
+      stream: true,
+      messages: [{ role: 'user', content: 'A long answer, please' }],
+    })
+    const reader = response.body?.getReader()
+    await reader?.read()
+    await reader?.read()
+    await reader?.cancel()
+    await expect
+      .poll(async () => (await mockRequests(tag))[0]?.disconnected, { timeout: 5_000 })
+      .toBe(true)
+    expect((await mockRequests(tag))[0]?.completed).toBe(false)
+  })
+
   it('ends a stream that breaks upstream with an Anthropic error event', async () => {
     const response = await messages({
       model: 'anthropic/claude-sonnet-4-5:cut=3',

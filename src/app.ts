@@ -11,14 +11,15 @@ import type { GatewayError } from './errors'
 import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
+import { securityHeaders } from './middleware/security-headers'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
 import { openApiRoutes } from './routes/openapi'
 import { v1Routes } from './routes/v1'
-import { tenantAuth } from './tenancy/auth'
 
 function base(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  app.use('*', securityHeaders())
   app.use('*', requestId())
   // Liveness answers before configuration is read: it must not depend on secrets being right.
   app.route('/', healthRoutes)
@@ -31,8 +32,7 @@ function base(): Hono<AppEnv> {
 export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const app = base()
   app.use('*', gatewayConfig({ config: deps.config }))
-  app.route('/admin', adminRoutes)
-  app.use('/v1/*', tenantAuth({ redis: deps.redis }))
+  app.route('/admin', adminRoutes(deps))
   app.route('/v1', v1Routes(deps))
   return app
 }

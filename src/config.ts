@@ -7,20 +7,25 @@
 import * as z from 'zod/mini'
 import type { Bindings } from './env'
 import { GatewayError } from './errors'
+import { lazy } from './lib/lazy'
 import { CatalogSchema, type CatalogSettings } from './routing/catalog-schema'
 
-const optionalText = z.optional(z.string().check(z.trim(), z.minLength(1)))
-const optionalUrl = z.optional(z.url({ protocol: /^https?$/ }))
-const flag = z.optional(z.enum(['true', 'false']))
+const optionalText = lazy(() => z.optional(z.string().check(z.trim(), z.minLength(1))))
+const optionalUrl = lazy(() => z.optional(z.url({ protocol: /^https?$/ })))
+const flag = lazy(() => z.optional(z.enum(['true', 'false'])))
 
-const ExtraProvider = z.object({
-  name: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits or -')),
-  preset: z.optional(z.string()),
-  baseUrl: z.optional(z.url({ protocol: /^https?$/ })),
-  apiKey: z.optional(z.string()),
-  azureApiVersion: z.optional(z.string()),
-})
-export type ExtraProvider = z.infer<typeof ExtraProvider>
+const ExtraProviderSchema = lazy(() =>
+  z.strictObject({
+    name: z
+      .string()
+      .check(z.regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits or -')),
+    preset: z.optional(z.string()),
+    baseUrl: z.optional(z.url({ protocol: /^https?$/ })),
+    apiKey: z.optional(z.string()),
+    azureApiVersion: z.optional(z.string()),
+  })
+)
+export type ExtraProvider = z.infer<ReturnType<typeof ExtraProviderSchema>>
 
 /** A JSON-valued setting: a string that must parse and then match its schema. */
 function jsonSetting<T extends z.ZodMiniType>(schema: T) {
@@ -40,34 +45,36 @@ function jsonSetting<T extends z.ZodMiniType>(schema: T) {
   )
 }
 
-const BindingsSchema = z.object({
-  ENVIRONMENT: z._default(z.enum(['production', 'development']), 'production'),
-  ADMIN_TOKEN: z.string().check(z.minLength(16, 'must be at least 16 characters')),
-  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
-  UPSTASH_REDIS_REST_TOKEN: z.string().check(z.minLength(1)),
-  UPSTASH_VECTOR_REST_URL: optionalUrl,
-  UPSTASH_VECTOR_REST_TOKEN: optionalText,
-  ENCRYPTION_KEY: z.optional(
-    z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded'))
-  ),
-  OPENAI_API_KEY: optionalText,
-  OPENAI_BASE_URL: optionalUrl,
-  ANTHROPIC_API_KEY: optionalText,
-  ANTHROPIC_BASE_URL: optionalUrl,
-  MOCK_PROVIDER_URL: optionalUrl,
-  MODEL_CATALOG: z.optional(jsonSetting(CatalogSchema)),
-  MAX_BODY_BYTES: z._default(
-    z.pipe(
-      z.string().check(z.regex(/^\d+$/, 'must be a whole number of bytes')),
-      z.transform(Number)
+const BindingsSchema = lazy(() =>
+  z.object({
+    ENVIRONMENT: z._default(z.enum(['production', 'development']), 'production'),
+    ADMIN_TOKEN: z.string().check(z.minLength(16, 'must be at least 16 characters')),
+    UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
+    UPSTASH_REDIS_REST_TOKEN: z.string().check(z.minLength(1)),
+    UPSTASH_VECTOR_REST_URL: optionalUrl(),
+    UPSTASH_VECTOR_REST_TOKEN: optionalText(),
+    ENCRYPTION_KEY: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded'))
     ),
-    1_048_576
-  ),
-  ALLOW_LOOPBACK_UPSTREAMS: flag,
-  PROVIDERS: z.optional(jsonSetting(z.array(ExtraProvider))),
-})
+    OPENAI_API_KEY: optionalText(),
+    OPENAI_BASE_URL: optionalUrl(),
+    ANTHROPIC_API_KEY: optionalText(),
+    ANTHROPIC_BASE_URL: optionalUrl(),
+    MOCK_PROVIDER_URL: optionalUrl(),
+    MODEL_CATALOG: z.optional(jsonSetting(CatalogSchema())),
+    MAX_BODY_BYTES: z._default(
+      z.pipe(
+        z.string().check(z.regex(/^\d+$/, 'must be a whole number of bytes')),
+        z.transform(Number)
+      ),
+      1_048_576
+    ),
+    ALLOW_LOOPBACK_UPSTREAMS: flag(),
+    PROVIDERS: z.optional(jsonSetting(z.array(ExtraProviderSchema()))),
+  })
+)
 
-type ParsedBindings = z.infer<typeof BindingsSchema>
+type ParsedBindings = z.infer<ReturnType<typeof BindingsSchema>>
 
 export type UpstashCredentials = { url: string; token: string }
 
@@ -105,7 +112,7 @@ export function loadConfig(env: Bindings): GatewayConfig {
 }
 
 function parseBindings(env: Bindings): ParsedBindings {
-  const result = BindingsSchema.safeParse(env)
+  const result = BindingsSchema().safeParse(env)
   if (result.success) {
     const vectorHalves = [
       result.data.UPSTASH_VECTOR_REST_URL,

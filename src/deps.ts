@@ -6,13 +6,16 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Index } from '@upstash/vector/cloudflare'
+import { cacheEraser } from './cache/purge'
 import { createResponseCache, type ResponseCache } from './cache/response-cache'
 import type { GatewayConfig } from './config'
 import { reportFailure } from './lib/log'
 import { createLimits, type Limits } from './limits/admission'
-import { getRedis } from './stores/redis'
-import { getVectorIndex } from './stores/vector'
-import { createWriteBatch, type WriteBatch } from './stores/write-batch'
+import { collectionsEraser } from './retrieval/erasure'
+import type { TenantEraser } from './tenant-eraser'
+import { getRedis } from './upstash/redis'
+import { getVectorIndex } from './upstash/vector'
+import { createWriteBatch, type WriteBatch } from './upstash/write-batch'
 
 export type GatewayDeps = {
   config: GatewayConfig
@@ -22,6 +25,8 @@ export type GatewayDeps = {
   writes: WriteBatch
   limits: Limits
   cache: ResponseCache
+  /** Everything a tenant's erasure must remove beyond its Redis prefix. */
+  erasers: readonly TenantEraser[]
   clock: () => number
   /** Logs a failure the request survives (background work, degraded paths). */
   report(what: string, error: unknown, detail?: Record<string, number>): void
@@ -40,6 +45,7 @@ export function buildDeps(config: GatewayConfig): GatewayDeps {
     writes,
     limits: createLimits({ redis, writes, clock, report }),
     cache: createResponseCache({ redis, vector, writes, clock, report }),
+    erasers: [cacheEraser(redis, vector), collectionsEraser(redis, config)],
     clock,
     report,
   }

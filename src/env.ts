@@ -26,14 +26,18 @@ export type Bindings = {
   ALLOW_LOOPBACK_UPSTREAMS?: string
 }
 
+/** What every route may read: set by the app's own middleware before any route runs. */
 export type Variables = {
   requestId: string
   /** performance.now() when the request arrived, for the overhead headers. */
   startedAt: number
   config: GatewayConfig
-  /** Set by `tenantAuth` on client routes. */
-  tenant: TenantContext
-  apiKey: ApiKeyContext
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }
+
+/** The client routes under /v1, behind `tenantAuth`, which sets who is calling. */
+export type TenantEnv = {
+  Bindings: Bindings
+  Variables: Variables & { tenant: TenantContext; apiKey: ApiKeyContext }
+}

@@ -1,10 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
-import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config'
 import type { Bindings } from '../src/env'
 import { GatewayError } from '../src/errors'
-import worker from '../src/index'
+import { servedBy } from './helpers/gateway'
 
 const valid: Bindings = {
   ADMIN_TOKEN: 'a-long-enough-admin-token',
@@ -67,10 +65,8 @@ describe('loadConfig', () => {
   })
 
   it('fails requests with the envelope, but keeps /healthz alive', async () => {
-    const broken = { ...env, ADMIN_TOKEN: undefined } as Bindings
-    const ctx = createExecutionContext()
-    const response = await worker.fetch(new Request('http://gateway/v1/models'), broken, ctx)
-    await waitOnExecutionContext(ctx)
+    const broken = servedBy({ bindings: { ADMIN_TOKEN: undefined } })
+    const response = await broken.fetch('http://gateway/v1/models')
     expect(response.status).toBe(500)
     expect(await response.json()).toMatchObject({
       error: {
@@ -78,7 +74,7 @@ describe('loadConfig', () => {
         code: 'gateway_misconfigured',
       },
     })
-    const health = await worker.fetch(new Request('http://gateway/healthz'), broken, ctx)
+    const health = await broken.fetch('http://gateway/healthz')
     expect(health.status).toBe(200)
     await health.body?.cancel()
   })

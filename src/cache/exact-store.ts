@@ -7,7 +7,7 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { ChatCompletion } from 'openai/resources/chat/completions'
-import { tenantPrefix } from '../stores/keyspace'
+import { tenantPrefix } from '../upstash/keyspace'
 
 /** A stored answer: the non-streamed completion, whichever way it was first delivered. */
 export type CacheEntry = {

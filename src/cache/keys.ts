@@ -77,11 +77,44 @@ function messageText(message: ChatMessage): string | undefined {
   return parts.every((part) => part !== undefined) ? parts.join('\n') : undefined
 }
 
-/** JSON with object keys sorted at every depth: equal requests hash equally whatever their order. */
+/**
+ * JSON with object keys sorted at every depth: equal requests hash equally whatever their order.
+ * Iterative, with its own stack, so no nesting depth can overflow the call stack and fail the
+ * request the cache was only meant to speed up. Otherwise as `JSON.stringify`: `undefined`
+ * members are dropped, and become `null` in arrays.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, nested: unknown) =>
-    isRecord(nested)
-      ? Object.fromEntries(Object.entries(nested).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : nested
-  )
+  const out: string[] = []
+  // Either a value still to write, or literal punctuation queued behind its members.
+  const work: Array<{ value: unknown } | string> = [{ value }]
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    if (typeof item === 'string') {
+      out.push(item)
+      continue
+    }
+    const current = item.value
+    if (Array.isArray(current)) {
+      work.push(']')
+      for (let i = current.length - 1; i >= 0; i--) {
+        const member: unknown = current[i]
+        work.push({ value: member === undefined ? null : member })
+        if (i > 0) work.push(',')
+      }
+      work.push('[')
+    } else if (isRecord(current)) {
+      const members = Object.entries(current)
+        .filter(([, member]) => member !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      work.push('}')
+      members.reverse().forEach(([key, member], i) => {
+        work.push({ value: member })
+        work.push(`${JSON.stringify(key)}:`)
+        if (i < members.length - 1) work.push(',')
+      })
+      work.push('{')
+    } else {
+      out.push(JSON.stringify(current) ?? 'null')
+    }
+  }
+  return out.join('')
 }

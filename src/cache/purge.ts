@@ -3,11 +3,9 @@
  * Removes everything a tenant has cached: its exact entries in Redis and its semantic namespace
  * in Vector. Serves `DELETE /v1/cache`, the admin purge and the right-to-erasure sweep.
  */
-import type { Context } from 'hono'
-import type { AppEnv } from '../env'
-import { getRedis } from '../stores/redis'
-import { getVectorIndex } from '../stores/vector'
-import { registerTenantEraser } from '../tenancy/erasure'
+import type { Redis } from '@upstash/redis/cloudflare'
+import type { Index } from '@upstash/vector/cloudflare'
+import type { TenantEraser } from '../tenant-eraser'
 import { deleteEntries } from './exact-store'
 import { dropNamespace } from './semantic-store'
 
@@ -17,16 +15,24 @@ export type PurgeReport = {
   semantic_entries: number
 }
 
-export async function purgeTenantCache(c: Context<AppEnv>, tenantId: string): Promise<PurgeReport> {
-  const { config } = c.var
+export async function purgeTenantCache(
+  redis: Redis,
+  vector: Index | undefined,
+  tenantId: string
+): Promise<PurgeReport> {
   const [exact, semantic] = await Promise.all([
-    deleteEntries(getRedis(config), tenantId),
-    config.vector ? dropNamespace(getVectorIndex(config.vector), tenantId) : 0,
+    deleteEntries(redis, tenantId),
+    vector ? dropNamespace(vector, tenantId) : 0,
   ])
   return { object: 'cache.purged', exact_entries: exact, semantic_entries: semantic }
 }
 
-registerTenantEraser('cache', async (tenantId, c) => {
-  const report = await purgeTenantCache(c, tenantId)
-  return report.exact_entries + report.semantic_entries
-})
+export function cacheEraser(redis: Redis, vector: Index | undefined): TenantEraser {
+  return {
+    name: 'cache',
+    async erase(tenantId) {
+      const report = await purgeTenantCache(redis, vector, tenantId)
+      return report.exact_entries + report.semantic_entries
+    },
+  }
+}

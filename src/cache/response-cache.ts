@@ -11,13 +11,13 @@ import type { Index } from '@upstash/vector/cloudflare'
 import type { ChatCompletion } from 'openai/resources/chat/completions'
 import type { ChatRequest } from '../openai/chat-request'
 import type { PreparedTarget } from '../routing/prepared-target'
-import type { WriteBatch } from '../stores/write-batch'
-import type { CacheStatus } from '../tenancy/types'
+import type { WriteBatch } from '../upstash/write-batch'
 import { cacheControls } from './controls'
 import { type CacheEntry, fetchEntry, heldEntry, writeEntry } from './exact-store'
 import { type CacheKeys, cacheKeys } from './keys'
 import { findSimilar, forgetSimilar, saveSimilar } from './semantic-store'
 import { type CacheSettingsInput, resolveCacheSettings } from './settings'
+import type { CacheStatus } from './status'
 
 export type Found = { entry: CacheEntry; status: 'HIT' | 'SEMANTIC-HIT'; similarity?: number }
 

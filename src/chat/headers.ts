@@ -4,8 +4,10 @@
  * from what the pipeline's stages found: admission's quotas and warnings, the cache's verdict,
  * who served the answer and what the gateway's part of the wait was.
  */
+
+import type { CacheStatus } from '../cache/status'
+import { headerValue } from '../lib/header-value'
 import { DEGRADED_HEADER } from '../limits/headers'
-import type { CacheStatus } from '../tenancy/types'
 
 export type ServedBy = {
   /** `provider/model` that answered (for a cache hit: the one that first did). */
@@ -35,7 +37,8 @@ export function answerHeaders(facts: AnswerFacts): Record<string, string> {
   const overheadMs = Math.max(0, performance.now() - facts.startedAt - servedBy.upstreamMs)
   const headers: Record<string, string> = {
     ...facts.rateLimits,
-    'x-gateway-target': servedBy.target,
+    // Catalog targets come from operator JSON, direct ones from the request: neither is trusted.
+    'x-gateway-target': headerValue(servedBy.target),
     'x-gateway-attempts': String(servedBy.attempts),
     'x-gateway-overhead-ms': overheadMs.toFixed(1),
     'server-timing': `gateway;dur=${overheadMs.toFixed(1)}, upstream;dur=${servedBy.upstreamMs.toFixed(1)}`,

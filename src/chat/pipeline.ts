@@ -11,11 +11,7 @@ import type { ChatCompletion } from 'openai/resources/chat/completions'
 import { replayedCompletion, replayStream, savedTokens } from '../cache/replay'
 import type { CacheTicket, Found, Lookup } from '../cache/response-cache'
 import type { GatewayDeps } from '../deps'
-import type { AppEnv } from '../env'
-import { dispatch } from '../gateway/dispatch'
-import { relayStream } from '../gateway/sse-relay'
-import { prepareTargets } from '../gateway/targets'
-import { callUpstream } from '../gateway/upstream-call'
+import type { TenantEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
 import { SSE_HEADERS } from '../lib/sse'
 import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
@@ -23,6 +19,7 @@ import { validate } from '../lib/validate'
 import type { AdmissionRequest, Admitted } from '../limits/admission'
 import { costMicroUsd, priceFor } from '../metering/prices'
 import { isCacheHit, recordUsage } from '../metering/record'
+import type { MeteredUsage } from '../metering/usage'
 import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
 import type { StreamItem, Usage } from '../providers/types'
 import { openAIUsage } from '../providers/usage'
@@ -31,7 +28,11 @@ import { retrieveForChat } from '../retrieval/rag'
 import type { SearchHit } from '../retrieval/search'
 import { targetKey } from '../routing/order-targets'
 import type { PreparedTarget } from '../routing/prepared-target'
-import type { ApiKeyContext, MeteredUsage, TenantContext } from '../tenancy/types'
+import { prepareTargets } from '../routing/targets'
+import type { ApiKeyContext, TenantContext } from '../tenancy/types'
+import { callUpstream } from '../upstream/call'
+import { dispatch } from '../upstream/dispatch'
+import { relayStream } from '../upstream/relay'
 import { type AnswerFacts, answerHeaders } from './headers'
 
 export const CHAT_ENDPOINT = '/v1/chat/completions'
@@ -41,7 +42,7 @@ export type Settle = (usage: Omit<MeteredUsage, 'endpoint'> | null) => void
 
 /** What answering one admitted request needs, gathered by the stages before dispatch. */
 type Turn = {
-  c: Context<AppEnv>
+  c: Context<TenantEnv>
   deps: GatewayDeps
   body: ChatRequest
   targets: PreparedTarget[]
@@ -52,9 +53,9 @@ type Turn = {
   settle: Settle
 }
 
-export function chatCompletions(deps: GatewayDeps): Handler<AppEnv> {
+export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
   return async function chatCompletions(c) {
-    return answerChat(deps, c, validate(ChatRequestSchema, await readJsonBody(c)))
+    return answerChat(deps, c, validate(ChatRequestSchema(), await readJsonBody(c)))
   }
 }
 
@@ -64,14 +65,15 @@ export function chatCompletions(deps: GatewayDeps): Handler<AppEnv> {
  */
 export async function answerChat(
   deps: GatewayDeps,
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   request: ChatRequest
 ): Promise<Response> {
   const { tenant, apiKey } = c.var
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
-  const targets = await prepareTargets(c, request.model, 'chat')
+  const caller = { config: deps.config, tenant, apiKey }
+  const targets = await prepareTargets(caller, request.model, 'chat')
   // Before admission and the cache: the sources are part of what limits count and caches key.
-  const retrieval = await retrieveForChat(c, request)
+  const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, request)
   const body = retrieval ? { ...request, messages: retrieval.messages } : request
   const promptTokens = estimateMessagesTokens(body.messages)
   const admission: AdmissionRequest = {
@@ -143,7 +145,7 @@ function settler(
 }
 
 function fromCache(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   body: ChatRequest,
   sources: SearchHit[] | undefined,
   admitted: Admitted,

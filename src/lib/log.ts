@@ -1,13 +1,15 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
+import { GatewayError } from '../errors'
 
 /**
  * A structured error line for Workers logs, tied to the request id. Used where a failure is
  * survived (background work, degraded paths) or turned into a response: the details stay here,
- * never in what the client sees.
+ * never in what the client sees. What failed is `what` (the operation) and the error's class;
+ * error messages are logged only where their text is known to carry no request data.
  */
-export function logFailure(
-  c: Context<AppEnv>,
+export function logFailure<E extends AppEnv>(
+  c: Context<E>,
   what: string,
   extra: Record<string, unknown> = {}
 ): (error: unknown) => void {
@@ -18,10 +20,37 @@ export function logFailure(
         requestId: c.get('requestId'),
         what,
         ...extra,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        ...describeError(error),
       })
     )
   }
+}
+
+/** Longer details are cut: a reply that long is not an error message any more. */
+const MAX_DETAIL = 200
+
+/** Runtime failures of fetch and timers, whose messages say what broke, not what was sent. */
+const TRANSPORT_ERRORS = new Set(['TypeError', 'TimeoutError', 'AbortError'])
+
+/**
+ * The error's class and, when safe, its message. Upstash's client appends every command's
+ * arguments to its messages (`..., command was: ["get","gw:secret:<digest>"]`), which are key
+ * digests and whole tenant records; other messages (JSON.parse's, a library's) may quote the
+ * data they choked on. Those show their class alone.
+ */
+export function describeError(error: unknown): { error: string; detail?: string } {
+  if (!(error instanceof Error)) return { error: typeof error }
+  if (error instanceof GatewayError) {
+    return { error: error.name, detail: `${error.code ?? error.status}: ${error.message}` }
+  }
+  if (error.name === 'UpstashError') {
+    const reply = error.message.split(', command was:')[0] ?? ''
+    return { error: error.name, detail: reply.slice(0, MAX_DETAIL) }
+  }
+  if (TRANSPORT_ERRORS.has(error.name)) {
+    return { error: error.name, detail: error.message.slice(0, MAX_DETAIL) }
+  }
+  return { error: error.name }
 }
 
 /** The same line for failures outside any one request (isolate-wide background work). */
@@ -35,7 +64,7 @@ export function reportFailure(
       level: 'error',
       what,
       ...detail,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      ...describeError(error),
     })
   )
 }

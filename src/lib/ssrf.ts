@@ -2,9 +2,11 @@
  * @module
  * The guard on upstream URLs a tenant supplies (its own OpenAI-compatible base URL). The WHATWG
  * parser has already normalised decimal, octal and hex IPv4 forms and IPv6 literals, so checks run
- * on canonical hosts. Names that resolve to private addresses (DNS rebinding) are outside what a
- * Worker can see; Cloudflare's own egress refuses private ranges in production.
+ * on canonical hosts; `ipaddr.js` classifies addresses against the IANA special-purpose
+ * registries. Names that resolve to private addresses (DNS rebinding) are outside what a Worker
+ * can see; Cloudflare's own egress refuses private ranges in production.
  */
+import ipaddr from 'ipaddr.js'
 
 export type UpstreamUrlPolicy = {
   environment: 'production' | 'development'
@@ -34,47 +36,86 @@ type HostKind = 'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 
 
 const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata', 'instance-data'])
 
+/** Cloud metadata services: AWS, GCP and Azure on IPv4, AWS on IPv6. */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254'])
+
 function classifyHost(host: string): HostKind {
   if (host === 'localhost' || host.endsWith('.localhost')) return 'loopback'
   if (METADATA_NAMES.has(host) || host.endsWith('.internal')) return 'metadata'
-  if (host.startsWith('[')) return classifyIpv6(host.slice(1, -1))
-  const ipv4 = parseIpv4(host)
-  return ipv4 ? classifyIpv4(ipv4) : 'public'
-}
-
-function parseIpv4(host: string): number[] | undefined {
-  const parts = host.split('.')
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part))) return undefined
-  const octets = parts.map(Number)
-  return octets.every((octet) => octet <= 255) ? octets : undefined
-}
-
-function classifyIpv4([a = 0, b = 0, c = 0, d = 0]: number[]): HostKind {
-  if (a === 127) return 'loopback'
-  if (a === 169 && b === 254) return c === 169 && d === 254 ? 'metadata' : 'link-local'
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private'
-  // 100.64.0.0/10 is carrier-grade NAT, private in practice; 0/8 and 224+ are not unicast.
-  if (a === 100 && b >= 64 && b <= 127) return 'private'
-  if (a === 0 || a >= 224) return 'reserved'
-  if (a === 192 && b === 0 && c === 0) return 'reserved'
-  if (a === 198 && (b === 18 || b === 19)) return 'reserved'
-  return 'public'
-}
-
-function classifyIpv6(address: string): HostKind {
-  if (address === '::1') return 'loopback'
-  if (address === '::') return 'reserved'
-  // IPv4-mapped (::ffff:a.b.c.d, which the parser writes as ::ffff:xxxx:xxxx).
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(address)
-  if (mapped?.[1] && mapped[2]) {
-    const high = Number.parseInt(mapped[1], 16)
-    const low = Number.parseInt(mapped[2], 16)
-    return classifyIpv4([high >> 8, high & 255, low >> 8, low & 255])
+  if (host.startsWith('[') && host.endsWith(']')) {
+    const literal = host.slice(1, -1)
+    return ipaddr.IPv6.isValid(literal) ? classifyIpv6(ipaddr.IPv6.parse(literal)) : 'reserved'
   }
-  if (address.startsWith('fd00:ec2::')) return 'metadata'
-  const first = Number.parseInt(address.split(':')[0] || '0', 16)
-  if ((first & 0xfe00) === 0xfc00) return 'private'
-  if ((first & 0xffc0) === 0xfe80) return 'link-local'
-  if ((first & 0xff00) === 0xff00) return 'reserved'
+  // The URL parser writes every IPv4 form as four decimal parts; anything else is a name.
+  if (ipaddr.IPv4.isValidFourPartDecimal(host)) return classifyIpv4(ipaddr.IPv4.parse(host))
   return 'public'
+}
+
+function classifyIpv4(address: ipaddr.IPv4): HostKind {
+  if (METADATA_ADDRESSES.has(address.toString())) return 'metadata'
+  const range = address.range()
+  switch (range) {
+    case 'unicast':
+      return 'public'
+    case 'loopback':
+      return 'loopback'
+    case 'private':
+    case 'carrierGradeNat':
+      return 'private'
+    case 'linkLocal':
+      return 'link-local'
+    default:
+      // Unspecified, broadcast, multicast, documentation, benchmarking, 6to4 relay, AS112, AMT.
+      return 'reserved'
+  }
+}
+
+function classifyIpv6(address: ipaddr.IPv6): HostKind {
+  if (METADATA_ADDRESSES.has(address.toRFC5952String())) return 'metadata'
+  const embedded = embeddedIpv4(address)
+  if (embedded) {
+    // A transition address reaches the IPv4 host it embeds: judge that host. Even a public one
+    // is refused, as no provider is reached through a translator the gateway cannot see.
+    const kind = classifyIpv4(embedded)
+    return kind === 'public' ? 'reserved' : kind
+  }
+  const range = address.range()
+  switch (range) {
+    case 'unicast':
+      // ::/8 is reserved by the IETF beyond the few addresses the registry names.
+      return (address.parts[0] ?? 0) < 0x100 ? 'reserved' : 'public'
+    case 'loopback':
+      return 'loopback'
+    case 'uniqueLocal':
+      return 'private'
+    case 'linkLocal':
+      return 'link-local'
+    default:
+      return 'reserved'
+  }
+}
+
+/**
+ * The IPv4 address inside an IPv6 one: IPv4-mapped (::ffff:0:0/96), SIIT (::ffff:0:0:0/96),
+ * IPv4-compatible (::/96), NAT64 (64:ff9b::/96), 6to4 (2002::/16, bits 16-48) and Teredo
+ * (2001::/32, the client's address inverted in the last 32 bits).
+ */
+function embeddedIpv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = address.parts
+  const word = (i: number) => p[i] ?? 0
+  const ipv4 = (high: number, low: number) =>
+    new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff])
+  const zeroUntil = (end: number) => p.slice(0, end).every((part) => part === 0)
+  if (zeroUntil(5) && (word(5) === 0xffff || word(5) === 0)) {
+    // :: and ::1 are themselves (unspecified, loopback), not IPv4 0.0.0.0 and 0.0.0.1.
+    if (word(5) === 0 && word(6) === 0) return undefined
+    return ipv4(word(6), word(7))
+  }
+  if (zeroUntil(4) && word(4) === 0xffff && word(5) === 0) return ipv4(word(6), word(7))
+  if (word(0) === 0x64 && word(1) === 0xff9b && p.slice(2, 6).every((part) => part === 0)) {
+    return ipv4(word(6), word(7))
+  }
+  if (word(0) === 0x2002) return ipv4(word(1), word(2))
+  if (word(0) === 0x2001 && word(1) === 0) return ipv4(word(6) ^ 0xffff, word(7) ^ 0xffff)
+  return undefined
 }

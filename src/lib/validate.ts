@@ -11,10 +11,18 @@ export function validate<T>(schema: z.ZodMiniType<T>, value: unknown, paramPrefi
   const result = schema.safeParse(value)
   if (result.success) return result.data
   const issue = result.error.issues[0]
-  const param = formatPath([...(paramPrefix ? [paramPrefix] : []), ...(issue?.path ?? [])])
+  // An unknown field is reported on its object: name the field itself, as the client wrote it.
+  const unknown = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : []
+  const param = formatPath([
+    ...(paramPrefix ? [paramPrefix] : []),
+    ...(issue?.path ?? []),
+    ...unknown,
+  ])
   throw new GatewayError(
     400,
-    `Invalid ${param || 'request'}: ${issue?.message ?? 'invalid value'}`,
+    unknown.length > 0
+      ? `Unknown field ${param}.`
+      : `Invalid ${param || 'request'}: ${issue?.message ?? 'invalid value'}`,
     {
       param: param || null,
       code: 'invalid_request',

@@ -6,8 +6,8 @@
  * requests cannot overshoot a cap beyond what their own estimates under-counted.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
-import { luaScript, runScript } from '../stores/scripts'
-import type { WriteBatch } from '../stores/write-batch'
+import { luaScript, runScript } from '../upstash/scripts'
+import type { WriteBatch } from '../upstash/write-batch'
 
 /** Budget counters outlive their month long enough for late settlements. */
 const COUNTER_TTL_SECONDS = 62 * 24 * 3600

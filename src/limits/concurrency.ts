@@ -7,8 +7,8 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import { randomBase64Url } from '../lib/crypto'
-import { inFlight } from '../stores/keyspace'
-import { luaScript, runScript } from '../stores/scripts'
+import { inFlight } from '../upstash/keyspace'
+import { luaScript, runScript } from '../upstash/scripts'
 
 /** Longer than any request may run; only matters when a release was lost. */
 const SLOT_TTL_MS = 10 * 60_000

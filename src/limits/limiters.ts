@@ -7,8 +7,8 @@
  */
 import { Ratelimit } from '@upstash/ratelimit'
 import type { Redis } from '@upstash/redis/cloudflare'
-import { RATELIMIT_PREFIX } from '../stores/keyspace'
-import { REDIS_TIMEOUT_MS } from '../stores/redis'
+import { RATELIMIT_PREFIX } from '../upstash/keyspace'
+import { REDIS_TIMEOUT_MS } from '../upstash/redis'
 
 export const WINDOW_MS = 60_000
 

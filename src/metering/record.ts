@@ -5,10 +5,10 @@
  * update, and the isolate's write batch sends many requests' increments in one pipeline.
  */
 
-import { dailyUsage } from '../stores/keyspace'
-import type { CounterIncrement, WriteBatch } from '../stores/write-batch'
-import type { MeteredUsage } from '../tenancy/types'
+import { dailyUsage } from '../upstash/keyspace'
+import type { CounterIncrement, WriteBatch } from '../upstash/write-batch'
 import { utcDay } from './calendar'
+import type { MeteredUsage } from './usage'
 
 /** Usage is kept for 400 days: a year of history plus a margin for month-over-month reports. */
 const USAGE_TTL_SECONDS = 400 * 24 * 3600

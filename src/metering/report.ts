@@ -6,21 +6,26 @@
 import type { Redis } from '@upstash/redis/cloudflare'
 import * as z from 'zod/mini'
 import { GatewayError } from '../errors'
-import { dailyUsage } from '../stores/keyspace'
+import { lazy } from '../lib/lazy'
+import { dailyUsage } from '../upstash/keyspace'
 import { utcDay } from './calendar'
 import { COST_METRIC, COUNT_METRICS, parseUsageField } from './record'
 
 const MAX_DAYS = 366
 const DAY_MS = 86_400_000
-const isoDay = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'))
+const isoDay = lazy(() =>
+  z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'))
+)
 
-export const UsageQuerySchema = z.object({
-  from: z.optional(isoDay),
-  to: z.optional(isoDay),
-  group_by: z._default(z.enum(['day', 'model', 'key']), 'day'),
-})
+export const UsageQuerySchema = lazy(() =>
+  z.object({
+    from: z.optional(isoDay()),
+    to: z.optional(isoDay()),
+    group_by: z._default(z.enum(['day', 'model', 'key']), 'day'),
+  })
+)
 
-export type UsageQuery = z.infer<typeof UsageQuerySchema>
+export type UsageQuery = z.infer<ReturnType<typeof UsageQuerySchema>>
 type GroupBy = UsageQuery['group_by']
 
 type Totals = Record<(typeof COUNT_METRICS)[number] | typeof COST_METRIC, number>

@@ -5,6 +5,7 @@ import { GatewayError, INTERNAL_ERROR } from '../errors'
 import { anthropicErrorResponse, speaksAnthropic } from '../ingress/anthropic/errors'
 import { logFailure } from '../lib/log'
 import { resolveRequestId } from '../lib/request-id'
+import { dependencyUnavailable } from '../upstash/dependency'
 import { REQUEST_ID_HEADER } from './request-id'
 
 /** The one place a failure becomes a response: the OpenAI envelope, never a stack or a secret. */
@@ -27,7 +28,7 @@ export function notFoundHandler(): NotFoundHandler<AppEnv> {
   }
 }
 
-export function respondWithError(c: Context<AppEnv>, error: GatewayError): Response {
+export function respondWithError<E extends AppEnv>(c: Context<E>, error: GatewayError): Response {
   // The request id is set even when the failure came before the middleware that sets it.
   const requestId = c.get('requestId') ?? resolveRequestId(c.req.header(REQUEST_ID_HEADER))
   const headers = { ...error.headers, [REQUEST_ID_HEADER]: requestId }
@@ -45,5 +46,6 @@ function toGatewayError(err: unknown): GatewayError {
       status === 413 ? 'Request body is too large.' : err.message || 'Request failed.'
     )
   }
-  return INTERNAL_ERROR
+  // A dependency that is down is the caller's reason to retry, not a bug of ours.
+  return dependencyUnavailable(err) ?? INTERNAL_ERROR
 }

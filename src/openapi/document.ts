@@ -7,6 +7,7 @@
 import * as z from 'zod/mini'
 import { anthropicSchemas } from '../ingress/anthropic/schema'
 import { isRecord } from '../lib/json'
+import { lazy } from '../lib/lazy'
 import { UsageQuerySchema } from '../metering/report'
 import { ChatRequestSchema, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { CreateCollectionSchema } from '../retrieval/collections'
@@ -64,7 +65,7 @@ function routes(): Route[] {
       path: '/v1/chat/completions',
       summary: 'Chat completion (OpenAI), JSON or stream',
       tag: 'openai',
-      body: ChatRequestSchema,
+      body: ChatRequestSchema(),
       stream: true,
     }),
     tenant({
@@ -72,7 +73,7 @@ function routes(): Route[] {
       path: '/v1/embeddings',
       summary: 'Embeddings (OpenAI)',
       tag: 'openai',
-      body: EmbeddingsRequestSchema,
+      body: EmbeddingsRequestSchema(),
     }),
     tenant({
       method: 'get',
@@ -103,7 +104,7 @@ function routes(): Route[] {
       path: '/v1/usage',
       summary: 'Own usage',
       tag: 'usage',
-      query: UsageQuerySchema,
+      query: UsageQuerySchema(),
     }),
     tenant({
       method: 'delete',
@@ -116,7 +117,7 @@ function routes(): Route[] {
       path: '/v1/collections',
       summary: 'Create a collection',
       tag: 'retrieval',
-      body: CreateCollectionSchema,
+      body: CreateCollectionSchema(),
       status: 201,
     }),
     tenant({
@@ -142,7 +143,7 @@ function routes(): Route[] {
       path: '/v1/collections/{collection}/documents',
       summary: 'Add documents (JSON, one or many, or a multipart upload)',
       tag: 'retrieval',
-      body: z.union([DocumentsSchema, DocumentInputSchema]),
+      body: z.union([DocumentsSchema(), DocumentInputSchema()]),
       multipart: true,
       status: 201,
     }),
@@ -151,7 +152,7 @@ function routes(): Route[] {
       path: '/v1/collections/{collection}/documents',
       summary: 'List documents',
       tag: 'retrieval',
-      query: ListQuerySchema,
+      query: ListQuerySchema(),
     }),
     tenant({
       method: 'get',
@@ -170,13 +171,13 @@ function routes(): Route[] {
       path: '/v1/collections/{collection}/search',
       summary: 'Search a collection',
       tag: 'retrieval',
-      body: SearchSchema,
+      body: SearchSchema(),
     }),
     admin({
       method: 'post',
       path: '/admin/tenants',
       summary: 'Create a tenant',
-      body: CreateTenantSchema,
+      body: CreateTenantSchema(),
       status: 201,
     }),
     admin({ method: 'get', path: '/admin/tenants', summary: 'List tenants' }),
@@ -185,20 +186,20 @@ function routes(): Route[] {
       method: 'patch',
       path: '/admin/tenants/{id}',
       summary: 'Update a tenant',
-      body: UpdateTenantSchema,
+      body: UpdateTenantSchema(),
     }),
     admin({ method: 'delete', path: '/admin/tenants/{id}', summary: 'Erase a tenant' }),
     admin({
       method: 'get',
       path: '/admin/tenants/{id}/usage',
       summary: 'A tenant\u2019s usage',
-      query: UsageQuerySchema,
+      query: UsageQuerySchema(),
     }),
     admin({
       method: 'post',
       path: '/admin/tenants/{id}/keys',
       summary: 'Create a key',
-      body: CreateKeySchema,
+      body: CreateKeySchema(),
       status: 201,
     }),
     admin({
@@ -216,7 +217,7 @@ function routes(): Route[] {
       method: 'post',
       path: '/admin/keys/{keyId}/rotate',
       summary: 'Rotate a key',
-      body: RotateKeySchema,
+      body: RotateKeySchema(),
     }),
   ]
 }
@@ -369,10 +370,5 @@ function build(): JsonObject {
   }
 }
 
-let built: string | undefined
-
 /** The document as JSON text, serialised once per isolate. */
-export function openApiDocument(): string {
-  built ??= JSON.stringify(build())
-  return built
-}
+export const openApiDocument = lazy(() => JSON.stringify(build()))

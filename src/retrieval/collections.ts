@@ -10,8 +10,9 @@ import type { Index } from '@upstash/vector/cloudflare'
 import * as z from 'zod/mini'
 import type { GatewayConfig } from '../config'
 import { GatewayError } from '../errors'
-import { tenantPrefix } from '../stores/keyspace'
-import { getVectorIndex } from '../stores/vector'
+import { lazy } from '../lib/lazy'
+import { tenantPrefix } from '../upstash/keyspace'
+import { getVectorIndex } from '../upstash/vector'
 import { COLLECTION_NAME, CollectionName } from './settings'
 
 export const MAX_COLLECTIONS = 100
@@ -19,22 +20,26 @@ export const MAX_COLLECTIONS = 100
 export const DEFAULT_CHUNK_SIZE = 400
 export const DEFAULT_CHUNK_OVERLAP = 50
 
-export const CreateCollectionSchema = z
-  .strictObject({
-    name: CollectionName,
-    description: z.optional(z.string().check(z.maxLength(1000))),
-    /** Target chunk size in (estimated) tokens. */
-    chunk_size: z._default(z.int().check(z.gte(50), z.lte(4000)), DEFAULT_CHUNK_SIZE),
-    chunk_overlap: z._default(z.int().check(z.gte(0), z.lte(1000)), DEFAULT_CHUNK_OVERLAP),
-  })
-  .check(
-    z.refine((input) => input.chunk_overlap * 2 <= input.chunk_size, {
-      message: 'must be at most half of chunk_size',
-      path: ['chunk_overlap'],
+export const CreateCollectionSchema = lazy(() =>
+  z
+    .strictObject({
+      name: CollectionName,
+      description: z.optional(z.string().check(z.maxLength(1000))),
+      /** Target chunk size in (estimated) tokens. */
+      chunk_size: z._default(z.int().check(z.gte(50), z.lte(4000)), DEFAULT_CHUNK_SIZE),
+      chunk_overlap: z._default(z.int().check(z.gte(0), z.lte(1000)), DEFAULT_CHUNK_OVERLAP),
     })
-  )
+    .check(
+      z.refine((input) => input.chunk_overlap * 2 <= input.chunk_size, {
+        message: 'must be at most half of chunk_size',
+        path: ['chunk_overlap'],
+      })
+    )
+)
 
-export type CollectionRecord = z.infer<typeof CreateCollectionSchema> & { created_at: string }
+export type CollectionRecord = z.infer<ReturnType<typeof CreateCollectionSchema>> & {
+  created_at: string
+}
 
 /** Where one tenant's collection is stored. */
 export type CollectionRef = {

@@ -10,6 +10,7 @@ import type { Index } from '@upstash/vector/cloudflare'
 import * as z from 'zod/mini'
 import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/crypto'
+import { lazy } from '../lib/lazy'
 import { chunkBlocks } from './chunk'
 import { cleanDocument, type SourceFormat } from './clean'
 import type { CollectionRef } from './collections'
@@ -31,47 +32,53 @@ const DocumentId = z
   .string()
   .check(z.regex(/^[A-Za-z0-9][\w.:@=+-]{0,199}$/, 'must be 1-200 letters, digits or ._:@=+-'))
 
-const scalar = z.union([z.string().check(z.maxLength(2000)), z.number(), z.boolean()])
-const MetadataSchema = z
-  .record(
-    z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'keys must be identifiers')),
-    z.union([scalar, z.array(scalar).check(z.maxLength(100))])
-  )
-  .check(
-    z.refine((metadata) => !RESERVED_METADATA_KEYS.some((key) => key in metadata), {
-      message: `must not use the reserved keys ${RESERVED_METADATA_KEYS.join(', ')}`,
-    }),
-    z.refine((metadata) => JSON.stringify(metadata).length <= MAX_METADATA_BYTES, {
-      message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
-    })
-  )
-export type Metadata = z.infer<typeof MetadataSchema>
-
-export const DocumentInputSchema = z
-  .strictObject({
-    id: z.optional(DocumentId),
-    text: z.optional(z.string()),
-    markdown: z.optional(z.string()),
-    html: z.optional(z.string()),
-    title: z.optional(z.string().check(z.maxLength(500))),
-    url: z.optional(z.string().check(z.maxLength(2048))),
-    metadata: z.optional(MetadataSchema),
-  })
-  .check(
-    z.refine(
-      (doc) => [doc.text, doc.markdown, doc.html].filter((s) => s !== undefined).length === 1,
-      {
-        message: 'exactly one of text, markdown or html is required',
-      }
+const scalar = lazy(() => z.union([z.string().check(z.maxLength(2000)), z.number(), z.boolean()]))
+const MetadataSchema = lazy(() =>
+  z
+    .record(
+      z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'keys must be identifiers')),
+      z.union([scalar(), z.array(scalar()).check(z.maxLength(100))])
     )
-  )
-export type DocumentInput = z.infer<typeof DocumentInputSchema>
+    .check(
+      z.refine((metadata) => !RESERVED_METADATA_KEYS.some((key) => key in metadata), {
+        message: `must not use the reserved keys ${RESERVED_METADATA_KEYS.join(', ')}`,
+      }),
+      z.refine((metadata) => JSON.stringify(metadata).length <= MAX_METADATA_BYTES, {
+        message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+      })
+    )
+)
+export type Metadata = z.infer<ReturnType<typeof MetadataSchema>>
 
-export const DocumentsSchema = z.strictObject({
-  documents: z
-    .array(DocumentInputSchema)
-    .check(z.minLength(1), z.maxLength(MAX_DOCUMENTS_PER_REQUEST)),
-})
+export const DocumentInputSchema = lazy(() =>
+  z
+    .strictObject({
+      id: z.optional(DocumentId),
+      text: z.optional(z.string()),
+      markdown: z.optional(z.string()),
+      html: z.optional(z.string()),
+      title: z.optional(z.string().check(z.maxLength(500))),
+      url: z.optional(z.string().check(z.maxLength(2048))),
+      metadata: z.optional(MetadataSchema()),
+    })
+    .check(
+      z.refine(
+        (doc) => [doc.text, doc.markdown, doc.html].filter((s) => s !== undefined).length === 1,
+        {
+          message: 'exactly one of text, markdown or html is required',
+        }
+      )
+    )
+)
+export type DocumentInput = z.infer<ReturnType<typeof DocumentInputSchema>>
+
+export const DocumentsSchema = lazy(() =>
+  z.strictObject({
+    documents: z
+      .array(DocumentInputSchema())
+      .check(z.minLength(1), z.maxLength(MAX_DOCUMENTS_PER_REQUEST)),
+  })
+)
 
 export type DocumentRecord = {
   id: string
@@ -285,6 +292,20 @@ export async function deleteDocument(
   await deleteVectors(index, ref.namespace, chunkIds(record.id, 0, record.chunks))
   await redis.hdel(ref.documentsKey, record.id)
 }
+
+/** Redis scan cursors are unsigned 64-bit: a larger one is a Redis error, so refuse it here. */
+const MAX_SCAN_CURSOR = 2n ** 64n - 1n
+
+/** A cursor as `next_cursor` gave it: decimal digits within Redis's unsigned 64-bit range. */
+export const DocumentCursor = lazy(() =>
+  z.string().check(
+    // One check: zod runs every check, and BigInt() throws on what the pattern refuses.
+    z.refine(
+      (cursor) => /^\d{1,20}$/.test(cursor) && BigInt(cursor) <= MAX_SCAN_CURSOR,
+      'must be a cursor from next_cursor'
+    )
+  )
+)
 
 /** One page of the collection's documents, in Redis hash order. */
 export async function listDocuments(

@@ -6,12 +6,12 @@
  * the upstream sees. Citations go back in the response body (`citations`) or, when streaming, in
  * a final `citations` event before [DONE].
  */
-import type { Context } from 'hono'
-import type { AppEnv } from '../env'
+import type { Redis } from '@upstash/redis/cloudflare'
+import type { GatewayConfig } from '../config'
 import { GatewayError } from '../errors'
 import { contentText, estimateTokens } from '../lib/tokens'
 import type { ChatMessage, ChatRequest } from '../openai/chat-request'
-import { getRedis } from '../stores/redis'
+import type { TenantContext } from '../tenancy/types'
 import { requireCollection, vectorIndexOf } from './collections'
 import { type SearchHit, searchCollection } from './search'
 import { DEFAULT_CONTEXT_TOKENS } from './settings'
@@ -36,10 +36,10 @@ export type Retrieval = {
 
 /** `undefined` when neither the request nor the tenant's settings ask for retrieval. */
 export async function retrieveForChat(
-  c: Context<AppEnv>,
+  { config, redis, tenant }: { config: GatewayConfig; redis: Redis; tenant: TenantContext },
   body: ChatRequest
 ): Promise<Retrieval | undefined> {
-  const settings = c.var.tenant.config.retrieval ?? {}
+  const settings = tenant.config.retrieval ?? {}
   // The request's own options replace the tenant default; its filter belongs to its collection.
   const requested =
     body.retrieval ??
@@ -52,10 +52,10 @@ export async function retrieveForChat(
       code: 'invalid_request',
     })
   }
-  const index = vectorIndexOf(c.var.config)
+  const index = vectorIndexOf(config)
   const ref = await requireCollection(
-    getRedis(c.var.config),
-    c.var.tenant.id,
+    redis,
+    tenant.id,
     requested.collection,
     'retrieval.collection'
   )

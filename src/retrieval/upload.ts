@@ -19,7 +19,9 @@ const FORMATS: Record<string, 'text' | 'markdown' | 'html'> = {
   htm: 'html',
 }
 
-export async function readUploadedDocuments(c: Context<AppEnv>): Promise<DocumentInput[]> {
+export async function readUploadedDocuments<E extends AppEnv>(
+  c: Context<E>
+): Promise<DocumentInput[]> {
   const form = await new Response(await readLimitedBytes(c), {
     headers: { 'content-type': c.req.header('content-type') ?? '' },
   })
@@ -55,11 +57,11 @@ export async function readUploadedDocuments(c: Context<AppEnv>): Promise<Documen
   if (documents.length === 0) {
     throw new GatewayError(400, 'The multipart body has no files.', { code: 'invalid_request' })
   }
-  return validate(DocumentsSchema, { documents }).documents
+  return validate(DocumentsSchema(), { documents }).documents
 }
 
 /** Counted while reading, so a missing or lying content-length cannot get past the limit. */
-async function readLimitedBytes(c: Context<AppEnv>): Promise<Uint8Array> {
+async function readLimitedBytes<E extends AppEnv>(c: Context<E>): Promise<Uint8Array> {
   const limit = c.var.config.maxBodyBytes
   const parts: Uint8Array[] = []
   let size = 0

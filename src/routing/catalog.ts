@@ -86,5 +86,5 @@ function defaultModels(config: GatewayConfig): CatalogModel[] {
 }
 
 function target(provider: string, model: string): Target {
-  return TargetSchema.parse({ provider, model })
+  return TargetSchema().parse({ provider, model })
 }

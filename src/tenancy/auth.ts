@@ -5,7 +5,7 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Context, MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/crypto'
 import { logFailure } from '../lib/log'
@@ -21,7 +21,7 @@ import { allowsEndpoint } from './scopes'
 
 export type TenantAuthOptions = { redis: Redis }
 
-export function tenantAuth({ redis }: TenantAuthOptions): MiddlewareHandler<AppEnv> {
+export function tenantAuth({ redis }: TenantAuthOptions): MiddlewareHandler<TenantEnv> {
   return async function tenantAuth(c, next) {
     const secret = presentedSecret(c)
     if (!isWellFormedSecret(secret)) {
@@ -41,7 +41,7 @@ export function tenantAuth({ redis }: TenantAuthOptions): MiddlewareHandler<AppE
   }
 }
 
-function presentedSecret(c: Context<AppEnv>): string {
+function presentedSecret(c: Context<TenantEnv>): string {
   const authorization = c.req.header('authorization')
   if (authorization !== undefined) {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization)
@@ -63,7 +63,11 @@ function presentedSecret(c: Context<AppEnv>): string {
   return apiKeyHeader
 }
 
-async function resolve(c: Context<AppEnv>, redis: Redis, secret: string): Promise<KeyResolution> {
+async function resolve(
+  c: Context<TenantEnv>,
+  redis: Redis,
+  secret: string
+): Promise<KeyResolution> {
   const fresh = cachedKey(secret, FRESH_MS)
   if (fresh) return checkValidity(fresh)
   const secretHash = await sha256Hex(secret)
@@ -81,7 +85,7 @@ async function resolve(c: Context<AppEnv>, redis: Redis, secret: string): Promis
 }
 
 /** Redis is down: a recently resolved key still authenticates, so fail-open tenants are served. */
-function staleOrUnavailable(c: Context<AppEnv>, secret: string, error: unknown): KeyResolution {
+function staleOrUnavailable(c: Context<TenantEnv>, secret: string, error: unknown): KeyResolution {
   const stale: ResolvedKey | undefined = cachedKey(secret, STALE_IF_ERROR_MS)
   logFailure(c, 'resolve key')(error)
   if (stale) return checkValidity(stale)

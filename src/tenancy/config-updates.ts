@@ -36,10 +36,10 @@ export async function patchedConfig(
   const merged = Object.fromEntries(
     Object.entries({ ...currentSettings, ...settingsPatch }).filter(([, value]) => value !== null)
   )
-  const settings = validate(TenantSettingsInputSchema, merged, 'config')
+  const settings = validate(TenantSettingsInputSchema(), merged, 'config')
   if (providersPatch === undefined) return { ...settings, providers: currentProviders }
   if (providersPatch === null) return settings
-  const providersInput = validate(ProvidersInputSchema, providersPatch, 'config.providers')
+  const providersInput = validate(ProvidersInputSchema(), providersPatch, 'config.providers')
   return {
     ...settings,
     providers: await sealProviders(config, tenantId, currentProviders, providersInput),

@@ -4,33 +4,27 @@
  * bound to the tenant and provider, and opened only when a request is about to use them. The
  * deployment's own provider keys are a fallback the tenant must allow.
  */
-import type { Context } from 'hono'
 import type { GatewayConfig } from '../config'
-import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { seal, unseal } from '../lib/crypto'
 import { unsafeUpstreamReason } from '../lib/ssrf'
-import type { TenantConfig } from './types'
+import type { TenantConfig, TenantContext } from './types'
 
 export type ProviderCredentials = { apiKey?: string; baseUrl?: string }
 type StoredProviders = NonNullable<TenantConfig['providers']>
 type ProviderInput = { api_key?: string; base_url?: string } | null
 
 export async function providerCredentials(
-  c: Context<AppEnv>,
+  config: GatewayConfig,
+  tenant: TenantContext,
   provider: string
 ): Promise<ProviderCredentials | 'deployment' | 'denied'> {
-  const tenant = c.var.tenant
   const stored = tenant.config.providers?.[provider]
   if (stored && (stored.api_key_sealed || stored.base_url)) {
     // Checked again at use: the deployment may have moved to production since the URL was saved.
-    if (stored.base_url && unsafeUpstreamReason(stored.base_url, c.var.config)) return 'denied'
+    if (stored.base_url && unsafeUpstreamReason(stored.base_url, config)) return 'denied'
     const apiKey = stored.api_key_sealed
-      ? await unseal(
-          stored.api_key_sealed,
-          encryptionKey(c.var.config),
-          sealContext(tenant.id, provider)
-        )
+      ? await unseal(stored.api_key_sealed, encryptionKey(config), sealContext(tenant.id, provider))
       : undefined
     return { apiKey, baseUrl: stored.base_url }
   }

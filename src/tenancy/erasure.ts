@@ -2,24 +2,14 @@
  * @module
  * Right to erasure. `DELETE /admin/tenants/:id` removes the tenant's keys and every Redis entry
  * under its prefix (usage, budgets, limit counters); features that keep tenant data elsewhere
- * (cached answers, retrieval documents) register an eraser here and report what they removed.
+ * (cached answers, retrieval documents) each provide an eraser, and the app passes the whole list
+ * in explicitly, so what an erasure covers never depends on which modules happened to load.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
-import type { Context } from 'hono'
-import type { AppEnv } from '../env'
-import { KEY_OWNERS, secretIndex, TENANTS, tenantPrefix } from '../stores/keyspace'
+import type { TenantEraser } from '../tenant-eraser'
+import { KEY_OWNERS, secretIndex, TENANTS, tenantPrefix } from '../upstash/keyspace'
 import { forgetTenant } from './key-cache'
 import { listKeys, liveSecretHashes } from './keys'
-
-/** Removes one kind of tenant data and returns how many items it removed. */
-export type TenantEraser = (tenantId: string, c: Context<AppEnv>) => Promise<number>
-
-const erasers = new Map<string, TenantEraser>()
-
-/** Called at module load by the feature that owns the data, e.g. `registerTenantEraser('cache', …)`. */
-export function registerTenantEraser(name: string, eraser: TenantEraser): void {
-  erasers.set(name, eraser)
-}
 
 export type ErasureReport = Record<string, number>
 
@@ -28,9 +18,9 @@ export type ErasureReport = Record<string, number>
  * so a failed eraser leaves a tenant the admin can delete again.
  */
 export async function eraseTenant(
-  c: Context<AppEnv>,
   redis: Redis,
-  tenantId: string
+  tenantId: string,
+  erasers: readonly TenantEraser[]
 ): Promise<ErasureReport> {
   const keys = await listKeys(redis, tenantId)
   const secrets = keys.flatMap(liveSecretHashes).map(secretIndex)
@@ -41,7 +31,7 @@ export async function eraseTenant(
   forgetTenant(tenantId)
 
   const report: ErasureReport = { api_keys: keys.length }
-  for (const [name, eraser] of erasers) report[name] = await eraser(tenantId, c)
+  for (const eraser of erasers) report[eraser.name] = await eraser.erase(tenantId)
   report.redis_entries = await deleteByPrefix(redis, tenantPrefix(tenantId))
   await redis.hdel(TENANTS, tenantId)
   forgetTenant(tenantId)

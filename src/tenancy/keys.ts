@@ -12,7 +12,7 @@ import {
   TENANTS,
   tenantKeys,
   tenantKeysLastUsed,
-} from '../stores/keyspace'
+} from '../upstash/keyspace'
 import type { ResolvedKey } from './key-cache'
 import {
   type KeyRecord,
@@ -79,7 +79,7 @@ export async function listKeys(redis: Redis, tenantId: string): Promise<ListedKe
     redis.hgetall<Record<string, unknown>>(tenantKeysLastUsed(tenantId)),
   ])
   return Object.values(records ?? {})
-    .map((value) => parseStored(KeyRecordSchema, value, 'key'))
+    .map((value) => parseStored(KeyRecordSchema(), value, 'key'))
     .filter((record): record is KeyRecord => record !== undefined)
     .map((record) => ({ ...record, last_used_at: stringOrNull(lastUsed?.[record.id]) }))
     .sort((a, b) => a.created_at.localeCompare(b.created_at))
@@ -92,7 +92,7 @@ function stringOrNull(value: unknown): string | null {
 export async function findKey(redis: Redis, keyId: string): Promise<KeyRecord | undefined> {
   const tenantId = await redis.hget<string>(KEY_OWNERS, keyId)
   if (typeof tenantId !== 'string') return undefined
-  return parseStored(KeyRecordSchema, await redis.hget(tenantKeys(tenantId), keyId), 'key')
+  return parseStored(KeyRecordSchema(), await redis.hget(tenantKeys(tenantId), keyId), 'key')
 }
 
 /** Every digest that can still authenticate as this key. */
@@ -151,15 +151,15 @@ export type KeyResolution = ResolvedKey | 'invalid' | 'expired'
 
 /** Finds the tenant and key a secret digest belongs to. Redis errors propagate. */
 export async function resolveSecret(redis: Redis, secretHash: string): Promise<KeyResolution> {
-  const entry = parseStored(SecretIndexSchema, await redis.get(secretIndex(secretHash)), 'secret')
+  const entry = parseStored(SecretIndexSchema(), await redis.get(secretIndex(secretHash)), 'secret')
   if (!entry) return 'invalid'
   const [keyValue, tenantValue] = await redis
     .pipeline()
     .hget(tenantKeys(entry.tenant_id), entry.key_id)
     .hget(TENANTS, entry.tenant_id)
     .exec()
-  const key = parseStored(KeyRecordSchema, keyValue, 'key')
-  const tenant = parseStored(TenantRecordSchema, tenantValue, 'tenant')
+  const key = parseStored(KeyRecordSchema(), keyValue, 'key')
+  const tenant = parseStored(TenantRecordSchema(), tenantValue, 'tenant')
   if (!key || !tenant || key.revoked_at) return 'invalid'
   return checkValidity({
     tenant: toTenantContext(tenant),

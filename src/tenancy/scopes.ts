@@ -5,21 +5,26 @@
  */
 import type { ApiKeyContext, TenantContext } from './types'
 
-const compiled = new Map<string, RegExp>()
-
-/** `*` matches any run of characters; everything else is literal. */
+/**
+ * `*` matches any run of characters; everything else is literal. No regex is built from the
+ * pattern: `.*` groups backtrack quadratically on a long value, stalling the whole isolate.
+ * Greedy leftmost matching of the literal pieces is exact for `*`-only globs, and linear.
+ */
 export function matchesPattern(pattern: string, value: string): boolean {
-  if (!pattern.includes('*')) return pattern === value
-  let regex = compiled.get(pattern)
-  if (!regex) {
-    const source = pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')
-    regex = new RegExp(`^${source}$`)
-    compiled.set(pattern, regex)
+  const pieces = pattern.split('*')
+  if (pieces.length === 1) return pattern === value
+  const first = pieces[0] ?? ''
+  const last = pieces[pieces.length - 1] ?? ''
+  if (first.length + last.length > value.length) return false
+  if (!value.startsWith(first) || !value.endsWith(last)) return false
+  let at = first.length
+  const end = value.length - last.length
+  for (const piece of pieces.slice(1, -1)) {
+    const found = value.indexOf(piece, at)
+    if (found < 0 || found + piece.length > end) return false
+    at = found + piece.length
   }
-  return regex.test(value)
+  return true
 }
 
 function anyMatches(patterns: string[] | undefined, values: string[]): boolean {

@@ -1,12 +1,7 @@
 import type OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import {
-  ADMIN_HEADERS,
-  createTenant,
-  mockRequests,
-  openAIClient,
-  uniqueTag,
-} from '../helpers/gateway'
+import { ADMIN_HEADERS, mockRequests, openAIClient, uniqueTag } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 import { ask, cachingTenant, expectSameAnswer, trackedGateway, user } from './helpers'
 
 const gateway = trackedGateway()
@@ -22,7 +17,12 @@ describe('exact cache', () => {
     expect(miss.headers.get('age')).toBeNull()
     const hit = await ask(gateway, tenant, body)
     expect(hit.cache).toBe('HIT')
-    expect(Number(hit.headers.get('age'))).toBeGreaterThanOrEqual(0)
+    expect(hit.headers.get('age')).toMatch(/^\d+$/)
+    // A hit says who first answered and that no upstream was asked this time.
+    expect(hit.headers.get('x-gateway-target')).toBe(miss.headers.get('x-gateway-target'))
+    expect(hit.headers.get('x-gateway-attempts')).toBe('0')
+    expect(hit.headers.get('x-gateway-overhead-ms')).toMatch(/^\d+\.\d$/)
+    expect(hit.headers.get('server-timing')).toMatch(/^gateway;dur=[\d.]+, upstream;dur=0\.0$/)
     expectSameAnswer(miss, hit)
     expect(hit.json.id).not.toBe(miss.json.id)
     expect(hit.json.usage.prompt_tokens).toBe(miss.json.usage.prompt_tokens)
@@ -33,7 +33,7 @@ describe('exact cache', () => {
     expect(await mockRequests(tag)).toHaveLength(1)
 
     const usage = await gateway.fetch('http://gateway/v1/usage', {
-      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      headers: { authorization: `Bearer ${tenant.secret}` },
     })
     const { total } = (await usage.json()) as { total: Record<string, number> }
     expect(total).toMatchObject({
@@ -56,7 +56,7 @@ describe('exact cache', () => {
     expect(second.cache).toBe('HIT')
     expectSameAnswer(first, second)
 
-    const client = openAIClient(tenant.apiKey, gateway.fetch)
+    const client = openAIClient(tenant.secret, gateway.fetch)
     const { data: stream, response } = await client.chat.completions
       .create({ ...body, messages: [{ role: 'user', content: 'Count to five' }], stream: true })
       .withResponse()
@@ -69,7 +69,7 @@ describe('exact cache', () => {
 
   it('replays a stream with the framing and content of the original', async () => {
     const tenant = await cachingTenant()
-    const client = openAIClient(tenant.apiKey, gateway.fetch)
+    const client = openAIClient(tenant.secret, gateway.fetch)
     const request = {
       model: 'mock-gpt',
       messages: [{ role: 'user' as const, content: `Tell a short story ${uniqueTag()}` }],
@@ -182,7 +182,7 @@ describe('exact cache', () => {
     for (let i = 0; i < 2; i++) {
       const response = await gateway.fetch('http://gateway/v1/chat/completions', {
         method: 'POST',
-        headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${tenant.secret}`, 'content-type': 'application/json' },
         body: JSON.stringify(cut),
       })
       expect(response.headers.get('x-cache')).toBe('MISS')
@@ -206,7 +206,7 @@ describe('exact cache', () => {
   })
 
   it('says nothing for tenants without the cache', async () => {
-    const tenant = await createTenant()
+    const tenant = await tenantWithKey()
     const answer = await ask(gateway, tenant, { model: 'mock-gpt', messages: user('hi') })
     expect(answer.status).toBe(200)
     expect(answer.cache).toBeNull()

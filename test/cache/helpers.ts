@@ -1,37 +1,22 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
-import { env } from 'cloudflare:workers'
 import type OpenAI from 'openai'
 import { expect } from 'vitest'
 import type { Bindings } from '../../src/env'
-import worker from '../../src/index'
-import { chatRequest, createTenant, type TestTenant } from '../helpers/gateway'
+import { chatRequest, type Served, servedBy, type TestTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 
-/**
- * The Worker with its background work tracked: `settled()` waits for every waitUntil so far
- * (cache write-back, metering), which is what a following request must see.
- */
-export function trackedGateway(overrides: Partial<Bindings> = {}) {
-  const bindings = { ...(env as Bindings), ...overrides }
-  const contexts: ExecutionContext[] = []
-  const fetcher: typeof fetch = async (input, init) => {
-    const ctx = createExecutionContext()
-    contexts.push(ctx)
-    return worker.fetch(new Request(input, init), bindings, ctx)
-  }
-  const settled = async () => {
-    await Promise.all(contexts.splice(0).map((ctx) => waitOnExecutionContext(ctx)))
-  }
-  return { fetch: fetcher, settled }
+/** The Worker with its background work tracked: cache write-back and metering. */
+export function trackedGateway(overrides: Partial<Bindings> = {}): Served {
+  return servedBy({ bindings: overrides })
 }
 
-export type Gateway = ReturnType<typeof trackedGateway>
+export type Gateway = Served
 
 /**
  * A tenant with the cache on; the semantic threshold suits the stand-in's hashed embedder, and
  * the lookup budget is wide so a loaded test machine cannot turn a hit into a late one.
  */
 export async function cachingTenant(cache: Record<string, unknown> = {}): Promise<TestTenant> {
-  return createTenant({
+  return tenantWithKey({
     cache: {
       enabled: true,
       semantic: { enabled: true, threshold: 0.9, lookup_budget_ms: 1000 },
@@ -56,7 +41,7 @@ export async function ask(
 ): Promise<Answer> {
   const response = await gateway.fetch(
     'http://gateway/v1/chat/completions',
-    chatRequest(tenant.apiKey, body, headers)
+    chatRequest(tenant.secret, body, headers)
   )
   const json = (await response.json()) as Answer['json']
   await gateway.settled()

@@ -19,7 +19,7 @@ describe('cache management', () => {
     await fill(theirs)
     const response = await gateway.fetch('http://gateway/v1/cache', {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${mine.apiKey}` },
+      headers: { authorization: `Bearer ${mine.secret}` },
     })
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({
@@ -39,7 +39,7 @@ describe('cache management', () => {
     const url = `http://gateway/admin/tenants/${tenant.tenantId}/cache`
     const asTenant = await gateway.fetch(url, {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      headers: { authorization: `Bearer ${tenant.secret}` },
     })
     expect(asTenant.status).toBe(401)
     await asTenant.body?.cancel()

@@ -143,7 +143,7 @@ describe('semantic cache', () => {
     expect(paraphrase.cache).toBe('MISS')
     expect(await mockRequests(tag)).toHaveLength(2)
     const usage = await gateway.fetch('http://gateway/v1/usage', {
-      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      headers: { authorization: `Bearer ${tenant.secret}` },
     })
     const report = (await usage.json()) as { total: { semantic_late_hits: number } }
     expect(report.total.semantic_late_hits).toBe(1)

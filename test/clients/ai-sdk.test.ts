@@ -14,13 +14,13 @@ const caller = withTenant()
 const providers = () => ({
   'ai + @ai-sdk/openai (openai.chat)': (model: string) =>
     createOpenAI({
-      apiKey: caller.tenant.apiKey,
+      apiKey: caller.tenant.secret,
       baseURL: 'http://gateway/v1',
       fetch: gatewayFetch,
     }).chat(model),
   'ai + @ai-sdk/anthropic': (model: string) =>
     createAnthropic({
-      apiKey: caller.tenant.apiKey,
+      apiKey: caller.tenant.secret,
       baseURL: 'http://gateway/v1',
       fetch: gatewayFetch,
     })(model),
@@ -96,7 +96,7 @@ describe('client ai (AI SDK)', () => {
 
   it('ai + @ai-sdk/openai: embed', async () => {
     const openai = createOpenAI({
-      apiKey: caller.tenant.apiKey,
+      apiKey: caller.tenant.secret,
       baseURL: 'http://gateway/v1',
       fetch: gatewayFetch,
     })

@@ -4,7 +4,8 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { describe, expect, it } from 'vitest'
-import { createTenant, gatewayFetch, withTenant } from '../helpers/gateway'
+import { gatewayFetch, withTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 
 const caller = withTenant()
 
@@ -21,7 +22,7 @@ const weather: Anthropic.Tool = {
 describe('client @anthropic-ai/sdk', () => {
   for (const model of ['claude-sonnet-4-5', 'mock-gpt']) {
     it(`@anthropic-ai/sdk: messages.create (${model})`, async () => {
-      const message = await anthropicClient(caller.tenant.apiKey).messages.create({
+      const message = await anthropicClient(caller.tenant.secret).messages.create({
         model,
         max_tokens: 128,
         system: 'Be brief.',
@@ -37,12 +38,12 @@ describe('client @anthropic-ai/sdk', () => {
     })
 
     it(`@anthropic-ai/sdk: messages.stream, finalMessage and text events (${model})`, async () => {
-      const plain = await anthropicClient(caller.tenant.apiKey).messages.create({
+      const plain = await anthropicClient(caller.tenant.secret).messages.create({
         model,
         max_tokens: 128,
         messages: [{ role: 'user', content: 'Stream from the Anthropic SDK' }],
       })
-      const stream = anthropicClient(caller.tenant.apiKey).messages.stream({
+      const stream = anthropicClient(caller.tenant.secret).messages.stream({
         model,
         max_tokens: 128,
         messages: [{ role: 'user', content: 'Stream from the Anthropic SDK' }],
@@ -61,7 +62,7 @@ describe('client @anthropic-ai/sdk', () => {
     })
 
     it(`@anthropic-ai/sdk: tools, tool_use then tool_result (${model})`, async () => {
-      const client = anthropicClient(caller.tenant.apiKey)
+      const client = anthropicClient(caller.tenant.secret)
       const question: Anthropic.MessageParam = { role: 'user', content: 'Weather in Oslo?' }
       const first = await client.messages.create({
         model,
@@ -99,7 +100,7 @@ describe('client @anthropic-ai/sdk', () => {
   }
 
   it("@anthropic-ai/sdk: models.list and models.retrieve, in Anthropic's shape", async () => {
-    const client = anthropicClient(caller.tenant.apiKey)
+    const client = anthropicClient(caller.tenant.secret)
     const ids: string[] = []
     for await (const model of client.models.list()) {
       expect(model.type).toBe('model')
@@ -120,7 +121,7 @@ describe('client @anthropic-ai/sdk', () => {
   })
 
   it('@anthropic-ai/sdk: messages.countTokens', async () => {
-    const counted = await anthropicClient(caller.tenant.apiKey).messages.countTokens({
+    const counted = await anthropicClient(caller.tenant.secret).messages.countTokens({
       model: 'claude-sonnet-4-5',
       system: 'Be brief.',
       tools: [weather],
@@ -130,7 +131,7 @@ describe('client @anthropic-ai/sdk', () => {
   })
 
   it('@anthropic-ai/sdk: errors are the right APIError subclasses (400, 401, 403, 404, 429, 5xx)', async () => {
-    const client = anthropicClient(caller.tenant.apiKey)
+    const client = anthropicClient(caller.tenant.secret)
     const ask = (target: Anthropic, model = 'mock-gpt') =>
       target.messages.create({ model, max_tokens: 16, messages: [{ role: 'user', content: 'x' }] })
     await expect(
@@ -141,13 +142,13 @@ describe('client @anthropic-ai/sdk', () => {
     await expect(unauthorized).rejects.toMatchObject({
       error: { type: 'error', error: { type: 'authentication_error' } },
     })
-    const chatOnly = await createTenant({}, { scopes: { endpoints: ['/v1/chat/*'] } })
-    await expect(ask(anthropicClient(chatOnly.apiKey))).rejects.toBeInstanceOf(
+    const chatOnly = await tenantWithKey({}, { scopes: { endpoints: ['/v1/chat/*'] } })
+    await expect(ask(anthropicClient(chatOnly.secret))).rejects.toBeInstanceOf(
       Anthropic.PermissionDeniedError
     )
     await expect(ask(client, 'no-such-model')).rejects.toBeInstanceOf(Anthropic.NotFoundError)
     const limited = anthropicClient(
-      (await createTenant({ limits: { requests_per_minute: 1 } })).apiKey
+      (await tenantWithKey({ limits: { requests_per_minute: 1 } })).secret
     )
     await ask(limited)
     await expect(ask(limited)).rejects.toBeInstanceOf(Anthropic.RateLimitError)
@@ -156,7 +157,7 @@ describe('client @anthropic-ai/sdk', () => {
     )
     // A spent budget is Anthropic's billing_error (402): not a rate limit to wait out and retry.
     const broke = anthropicClient(
-      (await createTenant({ budget: { monthly_hard_usd: 0.000001 } })).apiKey
+      (await tenantWithKey({ budget: { monthly_hard_usd: 0.000001 } })).secret
     )
     await expect(ask(broke)).rejects.toMatchObject({
       status: 402,
@@ -165,7 +166,7 @@ describe('client @anthropic-ai/sdk', () => {
   })
 
   it('@anthropic-ai/sdk: a stream that breaks mid-way raises an APIError', async () => {
-    const stream = anthropicClient(caller.tenant.apiKey).messages.stream({
+    const stream = anthropicClient(caller.tenant.secret).messages.stream({
       model: 'anthropic/claude-sonnet-4-5:cut=2',
       max_tokens: 128,
       messages: [{ role: 'user', content: 'Break off' }],

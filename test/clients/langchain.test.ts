@@ -12,7 +12,7 @@ const caller = withTenant()
 function chat(model: string, streaming = false): ChatOpenAI {
   return new ChatOpenAI({
     model,
-    apiKey: caller.tenant.apiKey,
+    apiKey: caller.tenant.secret,
     streaming,
     maxRetries: 0,
     configuration: { baseURL: 'http://gateway/v1', fetch: gatewayFetch },
@@ -53,7 +53,7 @@ describe('client @langchain/openai', () => {
   it('@langchain/openai OpenAIEmbeddings: embedQuery', async () => {
     const embeddings = new OpenAIEmbeddings({
       model: 'mock-embed',
-      apiKey: caller.tenant.apiKey,
+      apiKey: caller.tenant.secret,
       maxRetries: 0,
       configuration: { baseURL: 'http://gateway/v1', fetch: gatewayFetch },
     })

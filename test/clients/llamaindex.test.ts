@@ -11,7 +11,7 @@ const caller = withTenant()
 function llm(model: string): OpenAI {
   return new OpenAI({
     model,
-    apiKey: caller.tenant.apiKey,
+    apiKey: caller.tenant.secret,
     baseURL: 'http://gateway/v1',
     maxRetries: 0,
     additionalSessionOptions: { fetch: gatewayFetch },
@@ -39,7 +39,7 @@ describe('client @llamaindex/openai', () => {
   it('@llamaindex/openai OpenAIEmbedding: getTextEmbedding', async () => {
     const embedding = new OpenAIEmbedding({
       model: 'mock-embed',
-      apiKey: caller.tenant.apiKey,
+      apiKey: caller.tenant.secret,
       baseURL: 'http://gateway/v1',
       maxRetries: 0,
       additionalSessionOptions: { fetch: gatewayFetch },

@@ -4,7 +4,8 @@
  */
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { createTenant, openAIClient, withTenant } from '../helpers/gateway'
+import { openAIClient, withTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 
 const caller = withTenant()
 const user = (content: string) => [{ role: 'user' as const, content }]
@@ -94,8 +95,8 @@ describe('client openai (SDK)', () => {
   })
 
   it('openai: models.retrieve is scoped like the list', async () => {
-    const scoped = await createTenant({}, { scopes: { models: ['mock/*'] } })
-    const client = openAIClient(scoped.apiKey)
+    const scoped = await tenantWithKey({}, { scopes: { models: ['mock/*'] } })
+    const client = openAIClient(scoped.secret)
     await expect(client.models.retrieve('mock-gpt')).resolves.toMatchObject({ id: 'mock-gpt' })
     const hidden = client.models.retrieve('gpt-4o-mini')
     await expect(hidden).rejects.toBeInstanceOf(OpenAI.NotFoundError)
@@ -109,15 +110,15 @@ describe('client openai (SDK)', () => {
     await expect(openAIClient('sk-gw-wrong').models.list()).rejects.toBeInstanceOf(
       OpenAI.AuthenticationError
     )
-    const chatOnly = await createTenant({}, { scopes: { endpoints: ['/v1/chat/*'] } })
+    const chatOnly = await tenantWithKey({}, { scopes: { endpoints: ['/v1/chat/*'] } })
     await expect(
-      openAIClient(chatOnly.apiKey).embeddings.create({ model: 'mock-embed', input: 'x' })
+      openAIClient(chatOnly.secret).embeddings.create({ model: 'mock-embed', input: 'x' })
     ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError)
     await expect(
       caller.client.chat.completions.create({ model: 'no-such-model', messages: user('x') })
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError)
     const limited = openAIClient(
-      (await createTenant({ limits: { requests_per_minute: 1 } })).apiKey
+      (await tenantWithKey({ limits: { requests_per_minute: 1 } })).secret
     )
     await limited.chat.completions.create({ model: 'mock-gpt', messages: user('one') })
     await expect(

@@ -10,7 +10,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
     const tag = uniqueTag()
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(caller.tenant.apiKey, {
+      chatRequest(caller.tenant.secret, {
         model: `anthropic/claude-sonnet-4-5:tag=${tag}`,
         messages: [
           { role: 'system', content: 'Be brief.' },
@@ -84,7 +84,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
     })
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(caller.tenant.apiKey, {
+      chatRequest(caller.tenant.secret, {
         model: 'claude-sonnet-4-5',
         stream: true,
         stream_options: { include_usage: true },
@@ -138,7 +138,7 @@ describe('Anthropic behind the OpenAI API (mock provider speaking the Messages A
   it('ends the stream with an error event when Anthropic sends one mid-stream', async () => {
     const response = await gatewayFetch(
       'http://gateway/v1/chat/completions',
-      chatRequest(caller.tenant.apiKey, {
+      chatRequest(caller.tenant.secret, {
         model: `anthropic/claude-sonnet-4-5:cut=2,tag=${uniqueTag()}`,
         stream: true,
         messages: [{ role: 'user', content: 'break' }],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createTenant, openAIClient, withTenant } from '../helpers/gateway'
+import { openAIClient, withTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 
 const caller = withTenant()
 
@@ -56,9 +57,9 @@ describe('GET /v1/models', () => {
   })
 
   it('hides models outside the key scope', async () => {
-    const scoped = await createTenant({}, { scopes: { models: ['mock/*'] } })
+    const scoped = await tenantWithKey({}, { scopes: { models: ['mock/*'] } })
     const ids: string[] = []
-    for await (const model of openAIClient(scoped.apiKey).models.list()) ids.push(model.id)
+    for await (const model of openAIClient(scoped.secret).models.list()) ids.push(model.id)
     expect(ids).toContain('mock-gpt')
     expect(ids).not.toContain('gpt-4o-mini')
     expect(ids).not.toContain('claude-sonnet-4-5')

@@ -1,18 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   chatRequest,
-  createTenant,
   gatewayWith,
   mockRequests,
   type TestTenant,
   uniqueTag,
 } from '../helpers/gateway'
 import { dataChunks, readFrames } from '../helpers/sse'
+import { tenantWithKey } from '../tenancy/fixtures'
 
 let tenant: TestTenant
 
 beforeAll(async () => {
-  tenant = await createTenant()
+  tenant = await tenantWithKey()
 })
 
 type TargetSpec = {
@@ -43,7 +43,7 @@ function gatewayRouting(targets: TargetSpec[]) {
 
 const ask = (fetcher: typeof fetch, body: Record<string, unknown>, init: RequestInit = {}) =>
   fetcher('http://gateway/v1/chat/completions', {
-    ...chatRequest(tenant.apiKey, {
+    ...chatRequest(tenant.secret, {
       model: 'routed',
       messages: [{ role: 'user', content: 'hello' }],
       ...body,

@@ -11,16 +11,7 @@ export const ADMIN_HEADERS = {
   'content-type': 'application/json',
 }
 
-export type TestTenant = { tenantId: string; apiKey: string }
-
-/** A fresh tenant with one key, created through the admin API like any real one. */
-export async function createTenant(
-  config: Record<string, unknown> = {},
-  keyOptions: Record<string, unknown> = {}
-): Promise<TestTenant> {
-  const { tenantId, secret } = await tenantWithKey(config, { name: 'test', ...keyOptions })
-  return { tenantId, apiKey: secret }
-}
+export type TestTenant = Awaited<ReturnType<typeof tenantWithKey>>
 
 /** A tenant with one key, and the official client for it, made once before a file's tests. */
 export function withTenant(config: Record<string, unknown> = {}): {
@@ -29,8 +20,8 @@ export function withTenant(config: Record<string, unknown> = {}): {
 } {
   let made: { tenant: TestTenant; client: OpenAI } | undefined
   beforeAll(async () => {
-    const tenant = await createTenant(config)
-    made = { tenant, client: openAIClient(tenant.apiKey) }
+    const tenant = await tenantWithKey(config)
+    made = { tenant, client: openAIClient(tenant.secret) }
   })
   const ready = () => {
     if (!made) throw new Error('withTenant() is ready only inside tests')
@@ -54,18 +45,37 @@ export function openAIClient(apiKey: string, fetcher: typeof fetch = gatewayFetc
 export const gatewayFetch: typeof fetch = (input, init) =>
   exports.default.fetch(new Request(input, init))
 
+type Handler = {
+  fetch(request: Request, env: Bindings, ctx: ExecutionContext): Response | Promise<Response>
+}
+
+export type Served = { fetch: typeof fetch; settled(): Promise<void> }
+
 /**
- * The Worker with extra or changed bindings (a model catalog, a provider setting), run the way
- * the runtime runs it, background work included.
+ * The one way tests run the Worker (or an app built from its parts) as the runtime runs it: with
+ * extra or changed bindings, each request in its own execution context. `settled()` waits for
+ * the background work (waitUntil) of every request so far, which is what a following request or
+ * a check of Redis must see.
  */
-export function gatewayWith(overrides: Partial<Bindings>): typeof fetch {
-  const bindings = { ...(env as Bindings), ...overrides }
-  return async (input, init) => {
-    const ctx = createExecutionContext()
-    const response = await worker.fetch(new Request(input, init), bindings, ctx)
-    void waitOnExecutionContext(ctx)
-    return response
+export function servedBy(options: { bindings?: Partial<Bindings>; app?: Handler } = {}): Served {
+  const bindings = { ...(env as Bindings), ...options.bindings }
+  const handler: Handler = options.app ?? worker
+  const contexts: ExecutionContext[] = []
+  return {
+    fetch: async (input, init) => {
+      const ctx = createExecutionContext()
+      contexts.push(ctx)
+      return handler.fetch(new Request(input, init), bindings, ctx)
+    },
+    settled: async () => {
+      await Promise.all(contexts.splice(0).map((ctx) => waitOnExecutionContext(ctx)))
+    },
   }
+}
+
+/** The Worker with extra or changed bindings (a model catalog, a provider setting). */
+export function gatewayWith(overrides: Partial<Bindings>): typeof fetch {
+  return servedBy({ bindings: overrides }).fetch
 }
 
 export function chatRequest(

@@ -9,7 +9,7 @@ const messages = (body: Record<string, unknown>, headers: Record<string, string>
   gatewayFetch('http://gateway/v1/messages', {
     method: 'POST',
     headers: {
-      'x-api-key': caller.tenant.apiKey,
+      'x-api-key': caller.tenant.secret,
       'anthropic-version': '2023-06-01',
       'content-type': 'application/json',
       ...headers,
@@ -215,7 +215,7 @@ describe('POST /v1/messages (Anthropic Messages API in)', () => {
     expect(((await url.json()) as { error: { message: string } }).error.message).toMatch(/URL/)
     const notJson = await gatewayFetch('http://gateway/v1/messages', {
       method: 'POST',
-      headers: { 'x-api-key': caller.tenant.apiKey, 'content-type': 'application/json' },
+      headers: { 'x-api-key': caller.tenant.secret, 'content-type': 'application/json' },
       body: '{',
     })
     expect(notJson.status).toBe(400)
@@ -246,7 +246,7 @@ describe('POST /v1/messages (Anthropic Messages API in)', () => {
     const count = async (content: string) => {
       const response = await gatewayFetch(
         'http://gateway/v1/messages/count_tokens',
-        chatRequest(caller.tenant.apiKey, {
+        chatRequest(caller.tenant.secret, {
           model: 'claude-sonnet-4-5',
           messages: [{ role: 'user', content }],
         })
@@ -270,7 +270,7 @@ describe('POST /v1/messages through the cache', () => {
     const ask = async (stream: boolean) => {
       const response = await gateway.fetch('http://gateway/v1/messages', {
         method: 'POST',
-        headers: { 'x-api-key': tenant.apiKey, 'content-type': 'application/json' },
+        headers: { 'x-api-key': tenant.secret, 'content-type': 'application/json' },
         body: JSON.stringify({
           model: `mock/m:tag=${tag}`,
           max_tokens: 64,

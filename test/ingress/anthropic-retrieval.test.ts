@@ -1,17 +1,18 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, gatewayFetch, type TestTenant } from '../helpers/gateway'
+import { gatewayFetch, type TestTenant } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
 import { api, uniqueName } from '../retrieval/helpers'
+import { tenantWithKey } from '../tenancy/fixtures'
 
 let tenant: TestTenant
 let collection: string
 
 beforeAll(async () => {
-  tenant = await createTenant()
+  tenant = await tenantWithKey()
   collection = uniqueName('handbook')
-  await api(tenant.apiKey, 'POST', '/v1/collections', { name: collection })
-  await api(tenant.apiKey, 'POST', `/v1/collections/${collection}/documents`, {
+  await api(tenant.secret, 'POST', '/v1/collections', { name: collection })
+  await api(tenant.secret, 'POST', `/v1/collections/${collection}/documents`, {
     documents: [
       {
         id: 'holidays',
@@ -34,7 +35,7 @@ describe('POST /v1/messages with retrieval (the gateway extension)', () => {
   it('grounds the answer in the sources and adds citations to the message', async () => {
     const response = await gatewayFetch('http://gateway/v1/messages', {
       method: 'POST',
-      headers: { 'x-api-key': tenant.apiKey, 'content-type': 'application/json' },
+      headers: { 'x-api-key': tenant.secret, 'content-type': 'application/json' },
       body: JSON.stringify(request(false)),
     })
     const message = (await response.json()) as {
@@ -48,7 +49,7 @@ describe('POST /v1/messages with retrieval (the gateway extension)', () => {
   it('streams a citations event before message_delta, which the Anthropic SDK reads past', async () => {
     const response = await gatewayFetch('http://gateway/v1/messages', {
       method: 'POST',
-      headers: { 'x-api-key': tenant.apiKey, 'content-type': 'application/json' },
+      headers: { 'x-api-key': tenant.secret, 'content-type': 'application/json' },
       body: JSON.stringify(request(true)),
     })
     const frames = await readFrames(response.body)
@@ -61,7 +62,7 @@ describe('POST /v1/messages with retrieval (the gateway extension)', () => {
     expect(citations).toMatchObject({ type: 'citations', citations: [{ document_id: 'holidays' }] })
 
     const client = new Anthropic({
-      apiKey: tenant.apiKey,
+      apiKey: tenant.secret,
       baseURL: 'http://gateway',
       fetch: gatewayFetch,
       maxRetries: 0,

@@ -109,3 +109,41 @@ describe('monthly budgets', () => {
       .toMatchObject({ cost_usd: expected })
   })
 })
+
+describe('worst-case reservations', () => {
+  it('counts every choice of n: a request that cannot fit is refused up front', async () => {
+    const { secret } = await tenantWithKey({
+      budget: { monthly_hard_usd: 0.25 },
+      limits: { tokens_per_minute: 300 },
+    })
+    // 16 choices of up to 200 tokens: 3,200 output tokens against a limit of 300.
+    const refused = await failure(await chat(secret, { model: 'mock/n', n: 16, max_tokens: 200 }))
+    expect(refused).toMatchObject({ status: 429, code: 'tokens_per_minute_exceeded' })
+    expect(refused.message).toMatch(/reserves 3\d{3}\b/)
+    const fits = await chat(secret, { model: 'mock/n', n: 2, max_tokens: 100 })
+    expect(fits.status).toBe(200)
+    await fits.body?.cancel()
+  })
+
+  it('reserves n times the output against the budget', async () => {
+    // $2 per million output tokens: 8 choices x 1,000 tokens is 16,000 micro-USD, over a 10,000 cap.
+    const { secret } = await tenantWithKey({ budget: { monthly_hard_usd: 0.01 } })
+    expect(
+      await failure(await chat(secret, { model: 'mock/n', n: 8, max_tokens: 1000 }))
+    ).toMatchObject({
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'monthly_budget_exceeded',
+    })
+    const single = await chat(secret, { model: 'mock/n', n: 1, max_tokens: 1000 })
+    expect(single.status).toBe(200)
+    await single.body?.cancel()
+  })
+
+  it('says so when a request without max_tokens is refused for its default reservation', async () => {
+    const { secret } = await tenantWithKey({ budget: { monthly_hard_usd: 0.001 } })
+    const refused = await failure(await chat(secret, { model: 'mock/n' }))
+    expect(refused).toMatchObject({ status: 429, code: 'monthly_budget_exceeded' })
+    expect(refused.message).toMatch(/sets no max_tokens/)
+  })
+})

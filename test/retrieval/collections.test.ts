@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, gatewayWith, type TestTenant } from '../helpers/gateway'
+import { gatewayWith, type TestTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 import { api, uniqueName, vectorIds } from './helpers'
 
 let tenant: TestTenant
 
 beforeAll(async () => {
-  tenant = await createTenant()
+  tenant = await tenantWithKey()
 })
 
 const handbook = {
@@ -24,7 +25,7 @@ const handbook = {
 describe('collections', () => {
   it('creates, lists, reads and deletes a collection', async () => {
     const name = uniqueName('docs')
-    const created = await api(tenant.apiKey, 'POST', '/v1/collections', {
+    const created = await api(tenant.secret, 'POST', '/v1/collections', {
       name,
       description: 'Team docs',
       chunk_size: 200,
@@ -33,22 +34,22 @@ describe('collections', () => {
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({ name, chunk_size: 200, chunk_overlap: 20, documents: 0 })
 
-    const again = await api(tenant.apiKey, 'POST', '/v1/collections', { name })
+    const again = await api(tenant.secret, 'POST', '/v1/collections', { name })
     expect(again.status).toBe(409)
 
-    const listed = await api(tenant.apiKey, 'GET', '/v1/collections')
+    const listed = await api(tenant.secret, 'GET', '/v1/collections')
     expect((listed.body.data as Array<{ name: string }>).map((c) => c.name)).toContain(name)
 
-    const deleted = await api(tenant.apiKey, 'DELETE', `/v1/collections/${name}`)
+    const deleted = await api(tenant.secret, 'DELETE', `/v1/collections/${name}`)
     expect(deleted.body).toMatchObject({ name, deleted: true })
-    expect((await api(tenant.apiKey, 'GET', `/v1/collections/${name}`)).status).toBe(404)
+    expect((await api(tenant.secret, 'GET', `/v1/collections/${name}`)).status).toBe(404)
   })
 
   it('refuses bad names and settings with a 400 naming the field', async () => {
-    const bad = await api(tenant.apiKey, 'POST', '/v1/collections', { name: 'Bad Name' })
+    const bad = await api(tenant.secret, 'POST', '/v1/collections', { name: 'Bad Name' })
     expect(bad.status).toBe(400)
     expect(bad.body.error).toMatchObject({ param: 'name' })
-    const overlap = await api(tenant.apiKey, 'POST', '/v1/collections', {
+    const overlap = await api(tenant.secret, 'POST', '/v1/collections', {
       name: uniqueName('x'),
       chunk_size: 100,
       chunk_overlap: 80,
@@ -61,15 +62,15 @@ describe('collections', () => {
 describe('documents', () => {
   it('ingests, lists, reads with chunks, and deletes a document with its vectors', async () => {
     const name = uniqueName('hb')
-    await api(tenant.apiKey, 'POST', '/v1/collections', { name, chunk_size: 50, chunk_overlap: 0 })
-    const ingested = await api(tenant.apiKey, 'POST', `/v1/collections/${name}/documents`, handbook)
+    await api(tenant.secret, 'POST', '/v1/collections', { name, chunk_size: 50, chunk_overlap: 0 })
+    const ingested = await api(tenant.secret, 'POST', `/v1/collections/${name}/documents`, handbook)
     expect(ingested.status).toBe(200)
     expect(ingested.body).toMatchObject({ created: 1, updated: 0, unchanged: 0 })
     const chunks = (ingested.body.data as Array<{ chunks: number }>)[0]?.chunks ?? 0
     expect(chunks).toBe(2)
     expect(await vectorIds(tenant.tenantId, name)).toEqual(['handbook#0', 'handbook#1'])
 
-    const list = await api(tenant.apiKey, 'GET', `/v1/collections/${name}/documents`)
+    const list = await api(tenant.secret, 'GET', `/v1/collections/${name}/documents`)
     expect(list.body.data).toEqual([
       expect.objectContaining({
         id: 'handbook',
@@ -79,7 +80,7 @@ describe('documents', () => {
       }),
     ])
     const one = await api(
-      tenant.apiKey,
+      tenant.secret,
       'GET',
       `/v1/collections/${name}/documents/handbook?include_chunks=true`
     )
@@ -94,10 +95,10 @@ describe('documents', () => {
       },
     ])
 
-    const removed = await api(tenant.apiKey, 'DELETE', `/v1/collections/${name}/documents/handbook`)
+    const removed = await api(tenant.secret, 'DELETE', `/v1/collections/${name}/documents/handbook`)
     expect(removed.body).toMatchObject({ id: 'handbook', deleted: true })
     expect(await vectorIds(tenant.tenantId, name)).toEqual([])
-    const gone = await api(tenant.apiKey, 'GET', `/v1/collections/${name}/documents/handbook`)
+    const gone = await api(tenant.secret, 'GET', `/v1/collections/${name}/documents/handbook`)
     expect(gone.status).toBe(404)
   })
 })
@@ -108,7 +109,7 @@ describe('without a Vector index', () => {
       UPSTASH_VECTOR_REST_URL: undefined,
       UPSTASH_VECTOR_REST_TOKEN: undefined,
     })
-    const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' }
+    const headers = { authorization: `Bearer ${tenant.secret}`, 'content-type': 'application/json' }
     const create = await noVector('http://gateway/v1/collections', {
       method: 'POST',
       headers,

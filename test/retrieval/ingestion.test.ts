@@ -1,16 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, gatewayFetch, type TestTenant } from '../helpers/gateway'
+import { gatewayFetch, type TestTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 import { api, gatewayIndex, namespaceOf, uniqueName, vectorIds } from './helpers'
 
 let tenant: TestTenant
 
 beforeAll(async () => {
-  tenant = await createTenant()
+  tenant = await tenantWithKey()
 })
 
 async function newCollection(settings: Record<string, unknown> = {}): Promise<string> {
   const name = uniqueName('c')
-  const created = await api(tenant.apiKey, 'POST', '/v1/collections', { name, ...settings })
+  const created = await api(tenant.secret, 'POST', '/v1/collections', { name, ...settings })
   expect(created.status).toBe(201)
   return name
 }
@@ -27,7 +28,7 @@ describe('idempotent ingestion', () => {
     const path = `/v1/collections/${name}/documents`
     const long = { id: 'guide', title: 'Guide', text: paragraphs(12, 'apples') }
 
-    const first = await api(tenant.apiKey, 'POST', path, long)
+    const first = await api(tenant.secret, 'POST', path, long)
     expect(first.body).toMatchObject({ created: 1 })
     const before = await vectorIds(tenant.tenantId, name)
     expect(before.length).toBeGreaterThan(3)
@@ -37,7 +38,7 @@ describe('idempotent ingestion', () => {
       includeMetadata: true,
     })
 
-    const again = await api(tenant.apiKey, 'POST', path, long)
+    const again = await api(tenant.secret, 'POST', path, long)
     expect(again.body).toMatchObject({ created: 0, updated: 0, unchanged: 1 })
     expect(await vectorIds(tenant.tenantId, name)).toEqual(before)
     const after = await gatewayIndex().fetch(before, {
@@ -47,7 +48,7 @@ describe('idempotent ingestion', () => {
     })
     expect(after).toEqual(stored)
 
-    const shorter = await api(tenant.apiKey, 'POST', path, {
+    const shorter = await api(tenant.secret, 'POST', path, {
       ...long,
       text: paragraphs(2, 'pears'),
     })
@@ -65,7 +66,7 @@ describe('idempotent ingestion', () => {
     expect(only?.data).not.toContain('apples')
     expect(only?.metadata).toEqual({ document_id: 'guide', chunk_index: 0, title: 'Guide' })
 
-    const retitled = await api(tenant.apiKey, 'POST', path, {
+    const retitled = await api(tenant.secret, 'POST', path, {
       ...long,
       text: paragraphs(2, 'pears'),
       metadata: { lang: 'en' },
@@ -76,8 +77,8 @@ describe('idempotent ingestion', () => {
   it('gives a document without an id the same id for the same text', async () => {
     const name = await newCollection()
     const path = `/v1/collections/${name}/documents`
-    const first = await api(tenant.apiKey, 'POST', path, { text: 'Same words every time.' })
-    const second = await api(tenant.apiKey, 'POST', path, { text: 'Same words every time.' })
+    const first = await api(tenant.secret, 'POST', path, { text: 'Same words every time.' })
+    const second = await api(tenant.secret, 'POST', path, { text: 'Same words every time.' })
     const id = (first.body.data as Array<{ id: string }>)[0]?.id
     expect(id).toMatch(/^doc-[0-9a-f]{24}$/)
     expect(second.body).toMatchObject({ unchanged: 1, data: [{ id, status: 'unchanged' }] })
@@ -85,18 +86,18 @@ describe('idempotent ingestion', () => {
 
   it('deletes a collection with its namespace and document records', async () => {
     const name = await newCollection()
-    await api(tenant.apiKey, 'POST', `/v1/collections/${name}/documents`, {
+    await api(tenant.secret, 'POST', `/v1/collections/${name}/documents`, {
       documents: [
         { id: 'a', text: 'First document.' },
         { id: 'b', text: 'Second document.' },
       ],
     })
     expect(await vectorIds(tenant.tenantId, name)).toEqual(['a#0', 'b#0'])
-    const deleted = await api(tenant.apiKey, 'DELETE', `/v1/collections/${name}`)
+    const deleted = await api(tenant.secret, 'DELETE', `/v1/collections/${name}`)
     expect(deleted.body).toMatchObject({ deleted: true, documents: 2 })
     expect(await gatewayIndex().listNamespaces()).not.toContain(namespaceOf(tenant.tenantId, name))
-    await api(tenant.apiKey, 'POST', '/v1/collections', { name })
-    const list = await api(tenant.apiKey, 'GET', `/v1/collections/${name}/documents`)
+    await api(tenant.secret, 'POST', '/v1/collections', { name })
+    const list = await api(tenant.secret, 'GET', `/v1/collections/${name}/documents`)
     expect(list.body.data).toEqual([])
   })
 
@@ -108,13 +109,13 @@ describe('idempotent ingestion', () => {
     form.append('metadata', JSON.stringify({ source: 'upload' }))
     const response = await gatewayFetch(`http://gateway/v1/collections/${name}/documents`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      headers: { authorization: `Bearer ${tenant.secret}` },
       body: form,
     })
     const body = (await response.json()) as Record<string, unknown>
     expect(body).toMatchObject({ created: 2 })
     const note = await api(
-      tenant.apiKey,
+      tenant.secret,
       'GET',
       `/v1/collections/${name}/documents/notes.md?include_chunks=true`
     )
@@ -128,7 +129,7 @@ describe('idempotent ingestion', () => {
     pdf.append('file', new File(['%PDF'], 'scan.pdf'))
     const refused = await gatewayFetch(`http://gateway/v1/collections/${name}/documents`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      headers: { authorization: `Bearer ${tenant.secret}` },
       body: pdf,
     })
     expect(refused.status).toBe(415)
@@ -140,7 +141,7 @@ describe('document validation', () => {
   it('refuses oversize documents, reserved or nested metadata, and bad ids', async () => {
     const name = await newCollection()
     const path = `/v1/collections/${name}/documents`
-    const huge = await api(tenant.apiKey, 'POST', path, {
+    const huge = await api(tenant.secret, 'POST', path, {
       documents: [{ id: 'ok', text: 'x' }, { text: 'word '.repeat(50_000) }],
     })
     expect(huge.status).toBe(413)
@@ -161,11 +162,11 @@ describe('document validation', () => {
       [{ id: 'a#1', text: 'a' }, 'id'],
     ]
     for (const [document, param] of cases) {
-      const refused = await api(tenant.apiKey, 'POST', path, document)
+      const refused = await api(tenant.secret, 'POST', path, document)
       expect(refused.status, JSON.stringify(document)).toBe(400)
       expect((refused.body.error as { param: string | null }).param ?? '').toBe(param)
     }
-    const empty = await api(tenant.apiKey, 'POST', path, { html: '<p> </p>' })
+    const empty = await api(tenant.secret, 'POST', path, { html: '<p> </p>' })
     expect(empty.body.error).toMatchObject({ code: 'empty_document' })
   })
 })
@@ -173,7 +174,7 @@ describe('document validation', () => {
 describe('search', () => {
   it('returns scored chunks with metadata, text on request, filtered by user metadata', async () => {
     const name = await newCollection()
-    await api(tenant.apiKey, 'POST', `/v1/collections/${name}/documents`, {
+    await api(tenant.secret, 'POST', `/v1/collections/${name}/documents`, {
       documents: [
         {
           id: 'cats',
@@ -195,7 +196,7 @@ describe('search', () => {
       ],
     })
     const path = `/v1/collections/${name}/search`
-    const found = await api(tenant.apiKey, 'POST', path, {
+    const found = await api(tenant.secret, 'POST', path, {
       query: 'which animal purrs and sleeps',
       top_k: 2,
     })
@@ -209,7 +210,7 @@ describe('search', () => {
       metadata: { kind: 'pet', legs: 4 },
     })
 
-    const withText = await api(tenant.apiKey, 'POST', path, {
+    const withText = await api(tenant.secret, 'POST', path, {
       query: 'sing at dawn',
       top_k: 3,
       filter: "kind = 'pet' AND legs >= 4",
@@ -226,7 +227,7 @@ describe('search', () => {
     const name = await newCollection()
     const path = `/v1/collections/${name}/search`
     for (const filter of ["kind = 'pet' AND", "kind == 'pet'", 'legs IN (1, 2', "kind = 'open"]) {
-      const refused = await api(tenant.apiKey, 'POST', path, { query: 'x', filter })
+      const refused = await api(tenant.secret, 'POST', path, { query: 'x', filter })
       expect(refused.status, filter).toBe(400)
       expect(refused.body.error).toMatchObject({ param: 'filter', code: 'invalid_filter' })
       expect((refused.body.error as { message: string }).message).toMatch(
@@ -234,14 +235,14 @@ describe('search', () => {
       )
     }
     // Valid grammar with a pattern only the index checks: its 400 stays a 400 for the caller.
-    const byIndex = await api(tenant.apiKey, 'POST', path, {
+    const byIndex = await api(tenant.secret, 'POST', path, {
       query: 'x',
       filter: "name GLOB '[z-a]'",
     })
     expect(byIndex.status).toBe(400)
     expect(byIndex.body.error).toMatchObject({ param: 'filter', code: 'invalid_filter' })
     expect((byIndex.body.error as { message: string }).message).toMatch(/character range/)
-    const fine = await api(tenant.apiKey, 'POST', path, {
+    const fine = await api(tenant.secret, 'POST', path, {
       query: 'x',
       filter:
         "HAS FIELD kind AND (tags CONTAINS 'a' OR name NOT GLOB 'x*') AND legs NOT IN (1, 2.5, true)",

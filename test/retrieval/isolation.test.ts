@@ -1,6 +1,7 @@
 import { exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN_HEADERS, createTenant, type TestTenant } from '../helpers/gateway'
+import { ADMIN_HEADERS, type TestTenant } from '../helpers/gateway'
+import { tenantWithKey } from '../tenancy/fixtures'
 import { api, gatewayIndex, namespaceOf, uniqueName, vectorIds } from './helpers'
 
 let owner: TestTenant
@@ -8,10 +9,10 @@ let stranger: TestTenant
 let collection: string
 
 beforeAll(async () => {
-  ;[owner, stranger] = await Promise.all([createTenant(), createTenant()])
+  ;[owner, stranger] = await Promise.all([tenantWithKey(), tenantWithKey()])
   collection = uniqueName('private')
-  await api(owner.apiKey, 'POST', '/v1/collections', { name: collection })
-  await api(owner.apiKey, 'POST', `/v1/collections/${collection}/documents`, {
+  await api(owner.secret, 'POST', '/v1/collections', { name: collection })
+  await api(owner.secret, 'POST', `/v1/collections/${collection}/documents`, {
     id: 'secret',
     text: 'The launch code is hidden in the owner tenant only.',
   })
@@ -30,24 +31,24 @@ describe('tenant isolation', () => {
       ['POST', `${base}/search`, { query: 'launch code' }],
     ]
     for (const [method, path, body] of calls) {
-      const answer = await api(stranger.apiKey, method, path, body)
+      const answer = await api(stranger.secret, method, path, body)
       expect(answer.status, `${method} ${path}`).toBe(404)
       expect(answer.body.error).toMatchObject({ code: 'collection_not_found' })
     }
-    const listed = await api(stranger.apiKey, 'GET', '/v1/collections')
+    const listed = await api(stranger.secret, 'GET', '/v1/collections')
     expect(listed.body.data).toEqual([])
     expect(await vectorIds(owner.tenantId, collection)).toEqual(['secret#0'])
-    const own = await api(owner.apiKey, 'GET', `${base}/documents/secret`)
+    const own = await api(owner.secret, 'GET', `${base}/documents/secret`)
     expect(own.status).toBe(200)
   })
 
   it('keeps same-named collections of two tenants apart', async () => {
-    await api(stranger.apiKey, 'POST', '/v1/collections', { name: collection })
-    await api(stranger.apiKey, 'POST', `/v1/collections/${collection}/documents`, {
+    await api(stranger.secret, 'POST', '/v1/collections', { name: collection })
+    await api(stranger.secret, 'POST', `/v1/collections/${collection}/documents`, {
       id: 'other',
       text: 'Nothing about launches here.',
     })
-    const search = await api(stranger.apiKey, 'POST', `/v1/collections/${collection}/search`, {
+    const search = await api(stranger.secret, 'POST', `/v1/collections/${collection}/search`, {
       query: 'launch code',
       top_k: 10,
     })
@@ -57,9 +58,9 @@ describe('tenant isolation', () => {
   })
 
   it("erases a tenant's collections and vectors when the tenant is deleted", async () => {
-    const doomed = await createTenant()
-    await api(doomed.apiKey, 'POST', '/v1/collections', { name: 'notes' })
-    await api(doomed.apiKey, 'POST', '/v1/collections/notes/documents', { text: 'Erase me.' })
+    const doomed = await tenantWithKey()
+    await api(doomed.secret, 'POST', '/v1/collections', { name: 'notes' })
+    await api(doomed.secret, 'POST', '/v1/collections/notes/documents', { text: 'Erase me.' })
     expect(await vectorIds(doomed.tenantId, 'notes')).toHaveLength(1)
     const response = await exports.default.fetch(
       `http://gateway/admin/tenants/${doomed.tenantId}`,

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { createTenant, gatewayFetch } from '../helpers/gateway'
+import { gatewayFetch } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
+import { tenantWithKey } from '../tenancy/fixtures'
 import { api } from './helpers'
 
 describe('retrieval with the answer cache', () => {
   it('keys the cache on the retrieved sources and cites cached answers too', async () => {
-    const tenant = await createTenant({ cache: { enabled: true } })
-    await api(tenant.apiKey, 'POST', '/v1/collections', { name: 'faq' })
+    const tenant = await tenantWithKey({ cache: { enabled: true } })
+    await api(tenant.secret, 'POST', '/v1/collections', { name: 'faq' })
     const ingest = (text: string) =>
-      api(tenant.apiKey, 'POST', '/v1/collections/faq/documents', {
+      api(tenant.secret, 'POST', '/v1/collections/faq/documents', {
         id: 'hours',
         title: 'Hours',
         text,
@@ -17,7 +18,7 @@ describe('retrieval with the answer cache', () => {
     const ask = async (stream = false) => {
       const response = await gatewayFetch('http://gateway/v1/chat/completions', {
         method: 'POST',
-        headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${tenant.secret}`, 'content-type': 'application/json' },
         body: JSON.stringify({
           model: 'mock/m:echo',
           stream,

@@ -1,8 +1,9 @@
 import type OpenAI from 'openai'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Citation } from '../../src/retrieval/rag'
-import { createTenant, gatewayFetch, openAIClient, type TestTenant } from '../helpers/gateway'
+import { gatewayFetch, openAIClient, type TestTenant } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
+import { tenantWithKey } from '../tenancy/fixtures'
 import { api, uniqueName } from './helpers'
 
 const DOCUMENTS = [
@@ -33,11 +34,11 @@ let client: OpenAI
 let collection: string
 
 beforeAll(async () => {
-  tenant = await createTenant()
-  client = openAIClient(tenant.apiKey)
+  tenant = await tenantWithKey()
+  client = openAIClient(tenant.secret)
   collection = uniqueName('handbook')
-  await api(tenant.apiKey, 'POST', '/v1/collections', { name: collection })
-  const ingested = await api(tenant.apiKey, 'POST', `/v1/collections/${collection}/documents`, {
+  await api(tenant.secret, 'POST', '/v1/collections', { name: collection })
+  const ingested = await api(tenant.secret, 'POST', `/v1/collections/${collection}/documents`, {
     documents: DOCUMENTS,
   })
   expect(ingested.body).toMatchObject({ created: 3 })
@@ -106,7 +107,7 @@ describe('retrieval-augmented chat through the official client', () => {
   it('frames the citations as a named SSE event right before [DONE]', async () => {
     const response = await gatewayFetch('http://gateway/v1/chat/completions', {
       method: 'POST',
-      headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${tenant.secret}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         model: 'mock/m:echo',
         stream: true,
@@ -126,18 +127,18 @@ describe('retrieval-augmented chat through the official client', () => {
   })
 
   it('uses the tenant default, and counts the sources as prompt tokens', async () => {
-    const withDefault = await createTenant({ retrieval: { collection: 'kb', top_k: 1 } })
-    await api(withDefault.apiKey, 'POST', '/v1/collections', { name: 'kb' })
-    await api(withDefault.apiKey, 'POST', '/v1/collections/kb/documents', { documents: DOCUMENTS })
+    const withDefault = await tenantWithKey({ retrieval: { collection: 'kb', top_k: 1 } })
+    await api(withDefault.secret, 'POST', '/v1/collections', { name: 'kb' })
+    await api(withDefault.secret, 'POST', '/v1/collections/kb/documents', { documents: DOCUMENTS })
     const ask = (apiKey: string, body: Record<string, unknown> = {}) =>
       openAIClient(apiKey).chat.completions.create({
         model: 'mock/m:echo',
         messages: [{ role: 'user', content: question }],
         ...body,
       })
-    const augmented = await ask(withDefault.apiKey)
+    const augmented = await ask(withDefault.secret)
     expect(systemPrompt(augmented.choices[0]?.message.content ?? '')).toContain('thirty days')
-    const plain = await ask(tenant.apiKey)
+    const plain = await ask(tenant.secret)
     expect(plain.choices[0]?.message.content).not.toContain('system: ')
     expect(augmented.usage?.prompt_tokens ?? 0).toBeGreaterThan(
       (plain.usage?.prompt_tokens ?? 0) + 20
@@ -154,7 +155,7 @@ describe('retrieval-augmented chat through the official client', () => {
     expect(systemPrompt(none.choices[0]?.message.content ?? '')).toContain('No documents matched')
     expect((none as unknown as { citations: Citation[] }).citations).toEqual([])
 
-    const bad = await api(tenant.apiKey, 'POST', '/v1/chat/completions', {
+    const bad = await api(tenant.secret, 'POST', '/v1/chat/completions', {
       model: 'mock/m:echo',
       messages: [{ role: 'user', content: question }],
       retrieval: { collection, filter: "team = 'people' AND" },
@@ -164,8 +165,8 @@ describe('retrieval-augmented chat through the official client', () => {
   })
 
   it('cannot name another tenant\u2019s collection', async () => {
-    const other = await createTenant()
-    const response = await api(other.apiKey, 'POST', '/v1/chat/completions', {
+    const other = await tenantWithKey()
+    const response = await api(other.secret, 'POST', '/v1/chat/completions', {
       model: 'mock/m:echo',
       messages: [{ role: 'user', content: question }],
       retrieval: { collection },

@@ -1,31 +1,47 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../../src/index'
-import { registerTenantEraser } from '../../src/tenancy/erasure'
+import { createApp } from '../../src/app'
+import { loadConfig } from '../../src/config'
+import { buildDeps } from '../../src/deps'
+import type { Bindings } from '../../src/env'
+import { servedBy } from '../helpers/gateway'
 import { BASE, gatewayRedis, TEST_ADMIN_TOKEN } from './fixtures'
 
 const redis = gatewayRedis()
 
-/** Through the imported Worker, so the eraser registered here is the one the Worker runs. */
+/** Feature data kept outside Redis, as a third feature's eraser would report it. */
+const erased: string[] = []
+const deps = buildDeps(loadConfig(env as Bindings))
+const app = createApp({
+  ...deps,
+  erasers: [
+    ...deps.erasers,
+    {
+      name: 'test_documents',
+      async erase(tenantId) {
+        erased.push(tenantId)
+        return 3
+      },
+    },
+  ],
+})
+
+/** The app built with the extra eraser: the erasure must run exactly the list it was given. */
+const served = servedBy({ app })
+
 async function call(
   path: string,
   init: { method?: string; body?: unknown; secret?: string } = {}
 ): Promise<Response> {
-  const ctx = createExecutionContext()
-  const response = await worker.fetch(
-    new Request(`${BASE}${path}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`,
-        'content-type': 'application/json',
-      },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    }),
-    env,
-    ctx
-  )
-  await waitOnExecutionContext(ctx)
+  const response = await served.fetch(`${BASE}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${init.secret ?? TEST_ADMIN_TOKEN}`,
+      'content-type': 'application/json',
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  })
+  await served.settled()
   return response
 }
 
@@ -34,12 +50,7 @@ async function json(response: Response): Promise<Record<string, unknown>> {
 }
 
 describe('tenant erasure', () => {
-  it('removes keys, usage, budgets, limit counters and registered data, and says so', async () => {
-    const erased: string[] = []
-    registerTenantEraser('test_documents', async (tenantId) => {
-      erased.push(tenantId)
-      return 3
-    })
+  it('removes keys, usage, budgets, limit counters and the data of every listed eraser, and says so', async () => {
     const tenant = await json(
       await call('/admin/tenants', {
         method: 'POST',

@@ -70,18 +70,25 @@ export function withKey(secret: string, init: RequestInit = {}): RequestInit {
 /** The status and error envelope of a response, body consumed. */
 export async function failure(
   response: Response
-): Promise<{ status: number; type: unknown; code: unknown; param: unknown }> {
-  const json: { error?: { type?: unknown; code?: unknown; param?: unknown } } =
+): Promise<{ status: number; type: unknown; code: unknown; param: unknown; message: string }> {
+  const json: { error?: { type?: unknown; code?: unknown; param?: unknown; message?: unknown } } =
     await response.json()
   return {
     status: response.status,
     type: json.error?.type,
     code: json.error?.code,
     param: json.error?.param,
+    message: String(json.error?.message ?? ''),
   }
 }
 
-export type ChatBody = { model: string; max_tokens?: number; stream?: boolean; content?: string }
+export type ChatBody = {
+  model: string
+  max_tokens?: number
+  n?: number
+  stream?: boolean
+  content?: string
+}
 
 /** A chat completion through the gateway; the mock provider answers `mock/<anything>`. */
 export function chat(

@@ -11,7 +11,7 @@ import { Hono } from 'hono/tiny'
 import type { ChatCompletion } from 'openai/resources/chat/completions'
 import { answerChat } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
-import type { AppEnv } from '../../env'
+import type { TenantEnv } from '../../env'
 import { readJsonBody } from '../../lib/json-body'
 import { estimateMessagesTokens, estimateTokens } from '../../lib/tokens'
 import { validate } from '../../lib/validate'
@@ -23,8 +23,8 @@ import { promptOf, toChatRequest } from './to-chat'
 export const MESSAGES_ENDPOINT = '/v1/messages'
 export const COUNT_TOKENS_ENDPOINT = '/v1/messages/count_tokens'
 
-export function anthropicRoutes(deps: GatewayDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>()
+export function anthropicRoutes(deps: GatewayDeps): Hono<TenantEnv> {
+  return new Hono<TenantEnv>()
     .post('/messages', async function messages(c) {
       const request = validate(anthropicSchemas().MessagesRequest, await readJsonBody(c))
       const chat = toChatRequest(request)

@@ -7,6 +7,7 @@
  * pays for them at startup.
  */
 import * as z from 'zod/mini'
+import { lazy } from '../../lib/lazy'
 import { RetrievalOptions } from '../../openai/chat-request'
 
 function build() {
@@ -121,7 +122,7 @@ function build() {
     top_k: z.optional(z.int().check(z.gte(0))),
     metadata: z.optional(z.looseObject({ user_id: z.optional(z.nullable(text)) })),
     /** Retrieval-augmented answers: the gateway's extension, as on chat completions. */
-    retrieval: z.optional(RetrievalOptions),
+    retrieval: z.optional(RetrievalOptions()),
   })
 
   const CountTokensRequest = z.looseObject(prompt)
@@ -129,13 +130,8 @@ function build() {
   return { MessagesRequest, CountTokensRequest }
 }
 
-type Schemas = ReturnType<typeof build>
-let built: Schemas | undefined
-
-export function anthropicSchemas(): Schemas {
-  built ??= build()
-  return built
-}
+export const anthropicSchemas = lazy(build)
+type Schemas = ReturnType<typeof anthropicSchemas>
 
 export type MessagesRequest = z.infer<Schemas['MessagesRequest']>
 export type CountTokensRequest = z.infer<Schemas['CountTokensRequest']>

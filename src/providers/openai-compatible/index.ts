@@ -8,6 +8,7 @@ import type { CreateEmbeddingResponse } from 'openai/resources/embeddings'
 import { isRecord } from '../../lib/json'
 import { ANTHROPIC_PASSTHROUGH } from '../anthropic/request'
 import { errorEnvelopeDetail, UpstreamProtocolError } from '../errors'
+import { checkCompletion } from '../shape'
 import type { ChatCall, Credentials, ProviderAdapter } from '../types'
 import { readUsage } from '../usage'
 import { openAIStream } from './stream'
@@ -61,10 +62,8 @@ export function openAICompatible(settings: OpenAICompatibleSettings): ProviderAd
     },
 
     chatResponse(json) {
-      if (!isRecord(json) || !Array.isArray(json.choices)) {
-        throw new UpstreamProtocolError('Upstream sent a chat completion without choices')
-      }
-      return { completion: json as unknown as ChatCompletion, usage: readUsage(json.usage) }
+      const checked = checkCompletion(json)
+      return { completion: checked as unknown as ChatCompletion, usage: readUsage(checked.usage) }
     },
 
     chatStream: openAIStream,

@@ -1,7 +1,8 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
 import { isRecord, safeJsonParse } from '../../lib/json'
 import { parseSSE } from '../../lib/sse'
-import { UpstreamProtocolError, UpstreamStreamError } from '../errors'
+import { UpstreamStreamError } from '../errors'
+import { checkChunk } from '../shape'
 import type { StreamItem } from '../types'
 import { readUsage } from '../usage'
 
@@ -12,8 +13,7 @@ import { readUsage } from '../usage'
 export async function* openAIStream(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamItem> {
   for await (const { data } of parseSSE(body)) {
     if (data === '[DONE]') return
-    const json = safeJsonParse(data)
-    if (!isRecord(json)) throw new UpstreamProtocolError('Upstream sent a malformed stream chunk')
+    const json = checkChunk(safeJsonParse(data))
     if (isRecord(json.error)) {
       const message = typeof json.error.message === 'string' ? json.error.message : 'stream error'
       throw new UpstreamStreamError(message)

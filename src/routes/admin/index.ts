@@ -4,15 +4,18 @@
  * keys never open it.
  */
 import { Hono } from 'hono/tiny'
+import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'
 import { keyRoutes, tenantKeyRoutes } from './keys'
 import { tenantRoutes } from './tenants'
 
-export const adminRoutes = new Hono<AppEnv>()
-  .use('*', adminAuth())
-  .route('/tenants/:id/keys', tenantKeyRoutes)
-  .route('/tenants/:id/cache', tenantCacheRoutes)
-  .route('/tenants', tenantRoutes)
-  .route('/keys', keyRoutes)
+export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .use('*', adminAuth())
+    .route('/tenants/:id/keys', tenantKeyRoutes)
+    .route('/tenants/:id/cache', tenantCacheRoutes(deps))
+    .route('/tenants', tenantRoutes(deps))
+    .route('/keys', keyRoutes)
+}

@@ -4,7 +4,6 @@ import type { AppEnv } from '../../env'
 import { GatewayError } from '../../errors'
 import { readJsonBody } from '../../lib/json-body'
 import { validate } from '../../lib/validate'
-import { getRedis } from '../../stores/redis'
 import { forgetSecrets } from '../../tenancy/key-cache'
 import {
   createKey,
@@ -16,6 +15,8 @@ import {
 } from '../../tenancy/keys'
 import type { KeyRecord } from '../../tenancy/records'
 import { CreateKeySchema, RotateKeySchema } from '../../tenancy/schema'
+import { dependencyUnavailable } from '../../upstash/dependency'
+import { getRedis } from '../../upstash/redis'
 import { existingTenant } from './tenants'
 import { keyView } from './views'
 
@@ -23,7 +24,7 @@ import { keyView } from './views'
 export const tenantKeyRoutes = new Hono<AppEnv>()
   .post('/', async (c) => {
     const tenant = await existingTenant(c, tenantIdParam(c))
-    const input = validate(CreateKeySchema, await readJsonBody(c, { optional: true }))
+    const input = validate(CreateKeySchema(), await readJsonBody(c, { optional: true }))
     if (input.expires_at && Date.parse(input.expires_at) <= Date.now()) {
       throw new GatewayError(400, 'Invalid expires_at: must be in the future.', {
         param: 'expires_at',
@@ -42,17 +43,27 @@ export const tenantKeyRoutes = new Hono<AppEnv>()
 /** Mounted under /keys: a key id is enough, the owning tenant is looked up. */
 export const keyRoutes = new Hono<AppEnv>()
   .delete('/:keyId', async (c) => {
-    const record = await existingKey(c)
-    const revoked = record.revoked_at ? record : await revokeKey(getRedis(c.var.config), record)
-    forgetSecrets(liveSecretHashes(record))
-    return c.json(keyView(revoked))
+    try {
+      const record = await existingKey(c)
+      const revoked = record.revoked_at ? record : await revokeKey(getRedis(c.var.config), record)
+      forgetSecrets(liveSecretHashes(record))
+      return c.json(keyView(revoked))
+    } catch (error) {
+      // An admin revoking a leaked key must not read an outage as done.
+      throw (
+        dependencyUnavailable(
+          error,
+          'The key was NOT revoked: Redis is unavailable, and the key still works. Retry the revoke.'
+        ) ?? error
+      )
+    }
   })
   .post('/:keyId/rotate', async (c) => {
     const record = await existingKey(c)
     if (record.revoked_at) {
       throw new GatewayError(409, 'A revoked key cannot be rotated.', { code: 'key_revoked' })
     }
-    const { grace_seconds } = validate(RotateKeySchema, await readJsonBody(c, { optional: true }))
+    const { grace_seconds } = validate(RotateKeySchema(), await readJsonBody(c, { optional: true }))
     const rotated = await rotateKey(getRedis(c.var.config), record, grace_seconds)
     forgetSecrets(liveSecretHashes(record))
     const graceUntil = rotated.record.retired.find(

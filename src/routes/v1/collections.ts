@@ -7,9 +7,11 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
-import type { AppEnv } from '../../env'
+import type { TenantEnv } from '../../env'
 import { isRecord } from '../../lib/json'
 import { readJsonBody } from '../../lib/json-body'
+import { lazy } from '../../lib/lazy'
+import { validate } from '../../lib/validate'
 import {
   type CollectionRecord,
   CreateCollectionSchema,
@@ -20,6 +22,7 @@ import {
   vectorIndexOf,
 } from '../../retrieval/collections'
 import {
+  DocumentCursor,
   type DocumentInput,
   DocumentInputSchema,
   type DocumentRecord,
@@ -33,25 +36,27 @@ import {
 import { searchCollection } from '../../retrieval/search'
 import { FilterText, TopK } from '../../retrieval/settings'
 import { readUploadedDocuments } from '../../retrieval/upload'
-import '../../retrieval/erasure'
-import { validate } from '../../lib/validate'
-import { getRedis } from '../../stores/redis'
+import { getRedis } from '../../upstash/redis'
 
-export const SearchSchema = z.strictObject({
-  query: z.string().check(z.trim(), z.minLength(1), z.maxLength(8000)),
-  top_k: z._default(TopK, 5),
-  filter: z.optional(FilterText),
-  include_text: z._default(z.boolean(), false),
-})
+export const SearchSchema = lazy(() =>
+  z.strictObject({
+    query: z.string().check(z.trim(), z.minLength(1), z.maxLength(8000)),
+    top_k: z._default(TopK(), 5),
+    filter: z.optional(FilterText()),
+    include_text: z._default(z.boolean(), false),
+  })
+)
 
-export const ListQuerySchema = z.object({
-  cursor: z._default(z.string().check(z.regex(/^\d+$/, 'must be a cursor from next_cursor')), '0'),
-  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
-})
+export const ListQuerySchema = lazy(() =>
+  z.object({
+    cursor: z._default(DocumentCursor(), '0'),
+    limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
+  })
+)
 
-export const collectionsRoutes = new Hono<AppEnv>()
+export const collectionsRoutes = new Hono<TenantEnv>()
   .post('/', async (c) => {
-    const input = validate(CreateCollectionSchema, await readJsonBody(c))
+    const input = validate(CreateCollectionSchema(), await readJsonBody(c))
     vectorIndexOf(c.var.config)
     const record: CollectionRecord = { ...input, created_at: new Date().toISOString() }
     await createCollection(getRedis(c.var.config), c.var.tenant.id, record)
@@ -96,7 +101,7 @@ export const collectionsRoutes = new Hono<AppEnv>()
   })
   .get('/:collection/documents', async (c) => {
     const ref = await collection(c)
-    const query = validate(ListQuerySchema, c.req.query())
+    const query = validate(ListQuerySchema(), c.req.query())
     const page = await listDocuments(getRedis(c.var.config), ref, query.cursor, query.limit)
     return c.json({
       object: 'list',
@@ -125,7 +130,7 @@ export const collectionsRoutes = new Hono<AppEnv>()
   })
   .post('/:collection/search', async (c) => {
     const ref = await collection(c)
-    const input = validate(SearchSchema, await readJsonBody(c))
+    const input = validate(SearchSchema(), await readJsonBody(c))
     const results = await searchCollection(vectorIndexOf(c.var.config), ref, {
       query: input.query,
       topK: input.top_k,
@@ -136,17 +141,17 @@ export const collectionsRoutes = new Hono<AppEnv>()
     return c.json({ object: 'list', collection: ref.record.name, data: results })
   })
 
-function collection(c: Context<AppEnv>) {
+function collection(c: Context<TenantEnv>) {
   return requireCollection(getRedis(c.var.config), c.var.tenant.id, c.req.param('collection') ?? '')
 }
 
-async function documentInputs(c: Context<AppEnv>): Promise<DocumentInput[]> {
+async function documentInputs(c: Context<TenantEnv>): Promise<DocumentInput[]> {
   if (/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) {
     return readUploadedDocuments(c)
   }
   const body = await readJsonBody(c)
-  if (isRecord(body) && 'documents' in body) return validate(DocumentsSchema, body).documents
-  return [validate(DocumentInputSchema, body)]
+  if (isRecord(body) && 'documents' in body) return validate(DocumentsSchema(), body).documents
+  return [validate(DocumentInputSchema(), body)]
 }
 
 function collectionView(record: CollectionRecord & { documents: number }) {

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { AppEnv } from '../../env'
+import type { TenantEnv } from '../../env'
 import { modelNotFound } from '../../errors'
 import {
   ANTHROPIC_VERSION_HEADER,
@@ -14,7 +14,7 @@ import { allowsModel } from '../../tenancy/scopes'
 type ModelObject = { id: string; object: 'model'; created: number; owned_by: string }
 
 /** The catalog's models this caller's key and tenant may use (a model counts if any target does). */
-function visibleModels(c: Context<AppEnv>): ModelObject[] {
+function visibleModels(c: Context<TenantEnv>): ModelObject[] {
   const { config, tenant, apiKey } = c.var
   const registry = providerRegistry(config)
   return modelCatalog(config)
@@ -31,7 +31,7 @@ function visibleModels(c: Context<AppEnv>): ModelObject[] {
     }))
 }
 
-export const modelsRoutes = new Hono<AppEnv>()
+export const modelsRoutes = new Hono<TenantEnv>()
   .get('/models', (c) => {
     const data = visibleModels(c)
     if (c.req.header(ANTHROPIC_VERSION_HEADER)) return c.json(anthropicModelList(data))

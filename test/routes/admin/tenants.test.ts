@@ -110,7 +110,7 @@ describe('tenants CRUD', () => {
         { name: 'x', config: { fail_mode: 'sideways' } },
         'config.fail_mode',
       ],
-      ['POST', '/admin/tenants', { name: 'x', config: { modles: ['x'] } }, 'config'],
+      ['POST', '/admin/tenants', { name: 'x', config: { modles: ['x'] } }, 'config.modles'],
       [
         'PATCH',
         `/admin/tenants/${id}`,

@@ -8,6 +8,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
 import { encodeSSE } from '../lib/sse'
 import { estimateTokens } from '../lib/tokens'
+import { UpstreamProtocolError } from '../providers/errors'
 import type { StreamItem, Usage } from '../providers/types'
 import { openAIUsage } from '../providers/usage'
 import { StreamAccumulator } from './stream-accumulator'
@@ -105,14 +106,21 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 
 function streamError(error: unknown) {
   const timeout = error instanceof Error && /timeout/i.test(error.message)
+  const invalid = error instanceof UpstreamProtocolError
   return {
     error: {
       message: timeout
         ? 'The upstream timed out mid-stream; the answer is incomplete.'
-        : 'The upstream failed mid-stream; the answer is incomplete.',
+        : invalid
+          ? 'The upstream sent an invalid chunk mid-stream; the answer is incomplete.'
+          : 'The upstream failed mid-stream; the answer is incomplete.',
       type: 'upstream_error',
       param: null,
-      code: timeout ? 'upstream_timeout' : 'upstream_stream_failed',
+      code: timeout
+        ? 'upstream_timeout'
+        : invalid
+          ? 'upstream_invalid_response'
+          : 'upstream_stream_failed',
     },
   }
 }

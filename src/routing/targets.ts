@@ -1,25 +1,26 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../env'
+import type { GatewayConfig } from '../config'
 import { GatewayError } from '../errors'
 import { providerRegistry } from '../providers/registry'
-import { modelCatalog } from '../routing/catalog'
-import type { CatalogModel } from '../routing/catalog-schema'
-import { orderTargets } from '../routing/order-targets'
 import { providerCredentials } from '../tenancy/credentials'
 import { allowsModel } from '../tenancy/scopes'
-import type { PreparedTarget } from './dispatch'
+import type { ApiKeyContext, TenantContext } from '../tenancy/types'
+import { modelCatalog } from './catalog'
+import type { CatalogModel } from './catalog-schema'
+import { orderTargets } from './order-targets'
+import type { PreparedTarget } from './prepared-target'
 
 /**
  * The targets this caller may be served by for `model`, in the order to try them: resolved
  * through the catalog, filtered by the key's and tenant's scopes on the upstream model actually
  * dispatched, each with the credentials it will be called with.
  */
+export type Caller = { config: GatewayConfig; tenant: TenantContext; apiKey: ApiKeyContext }
+
 export async function prepareTargets(
-  c: Context<AppEnv>,
+  { config, tenant, apiKey }: Caller,
   model: string,
   kind: CatalogModel['kind']
 ): Promise<PreparedTarget[]> {
-  const { config, tenant, apiKey } = c.var
   const entry = modelCatalog(config).resolve(model, kind)
   const registry = providerRegistry(config)
   const prepared: PreparedTarget[] = []
@@ -27,7 +28,7 @@ export async function prepareTargets(
     const provider = registry.get(target.provider)
     if (!provider || !allowsModel(tenant, apiKey, target)) continue
     if (kind === 'embeddings' && !provider.adapter.supportsEmbeddings) continue
-    const own = await providerCredentials(c, target.provider)
+    const own = await providerCredentials(config, tenant, target.provider)
     if (own === 'denied') continue
     const credentials =
       own === 'deployment'

@@ -9,7 +9,7 @@ import { GatewayError } from '../errors'
 import { recordFailure, recordSuccess } from '../routing/circuit-breaker'
 import { targetKey } from '../routing/order-targets'
 import type { PreparedTarget } from '../routing/prepared-target'
-import { UpstreamFailure } from './upstream-failure'
+import { UpstreamFailure } from './failure'
 
 export type { PreparedTarget }
 
@@ -94,7 +94,8 @@ export async function dispatch<T>(
         if (!failure.retryable) throw toClientError(failure)
         recordFailure(targetKey(target))
         lastFailure = failure
-        if (retry === target.retries) break
+        // A target that timed out is likely to again: the next target, not a second wait here.
+        if (retry === target.retries || failure.kind === 'timeout') break
         const wait = failure.retryAfterMs ?? backoff(retry, backoffBaseMs)
         // A long retry-after is better spent on the next target than waiting here.
         if (wait > maxRetryAfterMs) break
@@ -154,6 +155,12 @@ function exhausted(failure: UpstreamFailure | undefined, attempts: number): Gate
     return new GatewayError(429, `Upstream is rate limiting ${tries}.`, {
       code: 'upstream_rate_limited',
       headers,
+    })
+  }
+  if (failure?.kind === 'protocol') {
+    return new GatewayError(502, `Upstream sent an invalid response ${tries}.`, {
+      type: 'upstream_error',
+      code: 'upstream_invalid_response',
     })
   }
   return new GatewayError(502, `Upstream failed ${tries}.`, {

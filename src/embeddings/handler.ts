@@ -5,7 +5,7 @@
 import type { Handler } from 'hono'
 import { answerHeaders } from '../chat/headers'
 import type { GatewayDeps } from '../deps'
-import type { AppEnv } from '../env'
+import type { TenantEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
 import { estimateTokens } from '../lib/tokens'
 import { validate } from '../lib/validate'
@@ -13,18 +13,22 @@ import { costMicroUsd, priceFor } from '../metering/prices'
 import { recordUsage } from '../metering/record'
 import { type EmbeddingsRequest, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { targetKey } from '../routing/order-targets'
-import { dispatch } from './dispatch'
-import { prepareTargets } from './targets'
-import { callUpstream } from './upstream-call'
+import { prepareTargets } from '../routing/targets'
+import { callUpstream } from '../upstream/call'
+import { dispatch } from '../upstream/dispatch'
 
 export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
 
-export function embeddings(deps: GatewayDeps): Handler<AppEnv> {
+export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
   return async function embeddings(c) {
     const { tenant, apiKey } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
-    const body = validate(EmbeddingsRequestSchema, await readJsonBody(c))
-    const targets = await prepareTargets(c, body.model, 'embeddings')
+    const body = validate(EmbeddingsRequestSchema(), await readJsonBody(c))
+    const targets = await prepareTargets(
+      { config: deps.config, tenant, apiKey },
+      body.model,
+      'embeddings'
+    )
     const promptTokens = estimateInputTokens(body.input)
     const admitted = await deps.limits.admit(
       {

@@ -6,6 +6,7 @@
  */
 import { Redis } from '@upstash/redis/cloudflare'
 import type { GatewayConfig } from '../config'
+import { attributeFailure } from './dependency'
 
 /** Upper bound for one Redis command, retries included. */
 export const REDIS_TIMEOUT_MS = 2000
@@ -32,6 +33,14 @@ export function getRedis(config: GatewayConfig): Redis {
       enableTelemetry: false,
       // Commands from concurrent requests share this client: ordering is per request, not global.
       readYourWrites: false,
+    })
+    // Every command and pipeline goes through this one request function.
+    client.use(async (request, next) => {
+      try {
+        return await next(request)
+      } catch (error) {
+        throw attributeFailure(error, 'redis')
+      }
     })
     clients.set(cacheKey, client)
   }

@@ -118,6 +118,15 @@ export function createWriteBatch(options: WriteBatchOptions): WriteBatch {
 
   return {
     count(increments, ttls) {
+      // One bad amount would fail the whole pipeline, losing every request's increments with it:
+      // refuse it here, so only its own request fails, and loudly, in that request's settle log.
+      const invalid = increments.find((increment) => !validAmount(increment))
+      if (invalid) {
+        const kind = invalid.field === undefined ? 'counter' : 'hash counter'
+        return Promise.reject(
+          new RangeError(`Refused a ${kind} increment of ${invalid.amount}: not a finite number`)
+        )
+      }
       const { batch, opener } = opened()
       for (const increment of increments) merge(batch.increments, increment)
       for (const [key, seconds] of Object.entries(ttls)) batch.expiries.set(key, seconds)
@@ -130,6 +139,12 @@ export function createWriteBatch(options: WriteBatchOptions): WriteBatch {
     },
     backlog: () => backlog.size,
   }
+}
+
+/** INCRBY and HINCRBY take 64-bit integers; HINCRBYFLOAT takes any finite number. */
+function validAmount(increment: CounterIncrement): boolean {
+  const float = increment.field !== undefined && increment.float === true
+  return float ? Number.isFinite(increment.amount) : Number.isSafeInteger(increment.amount)
 }
 
 function merge(into: Map<string, CounterIncrement>, increment: CounterIncrement): void {

@@ -10,13 +10,14 @@ describe('Anthropic answer -> internal form -> Anthropic answer', () => {
       cache_read_input_tokens: 5,
       cache_creation_input_tokens: 7,
     }
+    const content = [
+      { type: 'text', text: 'Checking.' },
+      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
+    ]
     const { completion } = toChatCompletion({
       id: 'msg_1',
       model: 'claude-sonnet-4-5',
-      content: [
-        { type: 'text', text: 'Checking.' },
-        { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
-      ],
+      content,
       stop_reason: 'tool_use',
       usage,
     })
@@ -26,10 +27,7 @@ describe('Anthropic answer -> internal form -> Anthropic answer', () => {
       type: 'message',
       role: 'assistant',
       model: 'claude-sonnet-4-5',
-      content: [
-        { type: 'text', text: 'Checking.' },
-        { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
-      ],
+      content,
       stop_reason: 'tool_use',
       stop_sequence: null,
       usage,

@@ -20,7 +20,8 @@ const weather: Anthropic.Tool = {
 }
 
 describe('client @anthropic-ai/sdk', () => {
-  for (const model of ['claude-sonnet-4-5', 'mock-gpt']) {
+  // An Anthropic target by provider/model (the SDK warns on the catalog's deprecated name).
+  for (const model of ['anthropic/claude-mock', 'mock-gpt']) {
     it(`@anthropic-ai/sdk: messages.create (${model})`, async () => {
       const message = await anthropicClient(caller.tenant.secret).messages.create({
         model,

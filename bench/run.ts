@@ -21,7 +21,7 @@ import { streamingGroup } from './groups/streaming.ts'
 import { upstashGroup } from './groups/upstash.ts'
 import { machineFacts, table, writeReport } from './report.ts'
 import { startBench } from './setup.ts'
-import { createTenantKey, FULL, PASS_THROUGH } from './tenants.ts'
+import { createTenantKey, FULL, FULL_EXACT_ONLY, PASS_THROUGH } from './tenants.ts'
 
 /** In report order: the stable headline figures first. */
 const GROUPS: Group[] = [
@@ -112,6 +112,12 @@ async function main(): Promise<void> {
         PASS_THROUGH
       ),
       full: await createTenantKey(bench.gateway.url, bench.adminToken, 'full', FULL),
+      exact: await createTenantKey(
+        bench.gateway.url,
+        bench.adminToken,
+        'full, exact cache only',
+        FULL_EXACT_ONLY
+      ),
     }
     const results: GroupResult[] = []
     for (const group of selected) {

@@ -27,6 +27,9 @@ export const FULL: TenantConfig = {
   cache: CACHE_ON,
 }
 
+/** The full profile with the exact cache only: every check, no Vector round trip to wait for. */
+export const FULL_EXACT_ONLY: TenantConfig = { ...FULL, cache: { enabled: true } }
+
 export async function createTenantKey(
   gatewayUrl: string,
   adminToken: string,

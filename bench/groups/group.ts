@@ -32,7 +32,8 @@ export type Plan = {
   memorySeconds: number
 }
 
-export type Keys = { pass: string; full: string }
+/** Benchmark tenants' keys: pass-through, the full profile, and the full profile without semantic. */
+export type Keys = { pass: string; full: string; exact: string }
 
 export type Context = { bench: Bench; plan: Plan; keys: Keys; log(line: string): void }
 

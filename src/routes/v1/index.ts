@@ -3,6 +3,7 @@ import { CHAT_ENDPOINT, chatCompletions } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../embeddings/handler'
 import type { TenantEnv } from '../../env'
+import { conversationsRoutes, responsesRoutes } from '../../ingress/responses/routes'
 import { tenantAuth } from '../../tenancy/auth'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
@@ -19,6 +20,8 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
     .post(EMBEDDINGS_ENDPOINT.slice(V1.length), embeddings(deps))
     .route('/cache', cacheRoutes(deps))
     .route('/collections', collectionsRoutes)
+    .route('/responses', responsesRoutes(deps))
+    .route('/conversations', conversationsRoutes(deps))
     .route('/', modelsRoutes)
     .route('/', usageRoutes)
 }

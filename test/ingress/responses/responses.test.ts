@@ -1,5 +1,7 @@
 import type OpenAI from 'openai'
+import { zodTextFormat } from 'openai/helpers/zod'
 import { describe, expect, it } from 'vitest'
+import * as z from 'zod'
 import { mockRequests, uniqueTag, withTenant } from '../../helpers/gateway'
 import { failure, gateway, withKey } from '../../tenancy/fixtures'
 
@@ -139,6 +141,16 @@ describe('POST /v1/responses through the official client', () => {
     })
     expect(second.output[0]?.type).toBe('message')
     expect(second.output_text.length).toBeGreaterThan(0)
+  })
+
+  it('parses structured output with a zod schema (responses.parse)', async () => {
+    const City = z.object({ name: z.string(), population: z.number().int(), coastal: z.boolean() })
+    const parsed = await caller.client.responses.parse({
+      model: 'mock-gpt',
+      input: 'Describe a city.',
+      text: { format: zodTextFormat(City, 'city') },
+    })
+    expect(City.parse(parsed.output_parsed)).toEqual(parsed.output_parsed)
   })
 
   it('streams function-call argument events', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mockRequests, uniqueTag, withTenant } from '../../helpers/gateway'
 import { gatewayRedis } from '../../tenancy/fixtures'
+import { expectNotFound } from './helpers'
 
 const caller = withTenant()
 const other = withTenant()
@@ -22,9 +23,7 @@ describe('/v1/conversations through the official client', () => {
 
     const deleted = await caller.client.conversations.delete(conversation.id)
     expect(deleted).toMatchObject({ id: conversation.id, deleted: true })
-    await expect(caller.client.conversations.retrieve(conversation.id)).rejects.toMatchObject({
-      status: 404,
-    })
+    await expectNotFound(caller.client.conversations.retrieve(conversation.id))
     // Unlike OpenAI, nothing of it is left behind.
     const left = await gatewayRedis().keys(
       `gw:t:${caller.tenant.tenantId}:conv:${conversation.id}*`
@@ -101,22 +100,17 @@ describe('/v1/conversations through the official client', () => {
     const conversation = await caller.client.conversations.create({
       items: [{ type: 'message', role: 'user', content: 'secret' }],
     })
-    await expect(other.client.conversations.retrieve(conversation.id)).rejects.toMatchObject({
-      status: 404,
-    })
-    await expect(other.client.conversations.items.list(conversation.id)).rejects.toMatchObject({
-      status: 404,
-    })
-    await expect(other.client.conversations.delete(conversation.id)).rejects.toMatchObject({
-      status: 404,
-    })
-    await expect(
+    await expectNotFound(other.client.conversations.retrieve(conversation.id))
+    await expectNotFound(other.client.conversations.items.list(conversation.id))
+    await expectNotFound(other.client.conversations.delete(conversation.id))
+    await expectNotFound(
       other.client.responses.create({
         model: 'mock-gpt',
         input: 'hi',
         conversation: conversation.id,
-      })
-    ).rejects.toMatchObject({ status: 404, param: 'conversation' })
+      }),
+      'conversation'
+    )
     expect((await caller.client.conversations.retrieve(conversation.id)).id).toBe(conversation.id)
   })
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { withTenant } from '../../helpers/gateway'
 import { adminJson, gatewayRedis } from '../../tenancy/fixtures'
+import { expectNotFound } from './helpers'
 
 const caller = withTenant()
 
@@ -42,10 +43,8 @@ describe('export and erasure per end user', () => {
 
     const erased = await adminJson(base, 'DELETE')
     expect(erased.removed).toMatchObject({ responses: 3, conversations: 1, conversation_items: 2 })
-    await expect(client.responses.retrieve(first.id)).rejects.toMatchObject({ status: 404 })
-    await expect(client.conversations.retrieve(conversation.id)).rejects.toMatchObject({
-      status: 404,
-    })
+    await expectNotFound(client.responses.retrieve(first.id))
+    await expectNotFound(client.conversations.retrieve(conversation.id))
     expect((await client.responses.retrieve(dave.id)).id).toBe(dave.id)
     expect((await adminJson(`${base}/export`)).responses).toEqual([])
 

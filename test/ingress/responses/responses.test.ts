@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import * as z from 'zod'
 import { mockRequests, uniqueTag, withTenant } from '../../helpers/gateway'
 import { failure, gateway, withKey } from '../../tenancy/fixtures'
+import { expectNotFound } from './helpers'
 
 const caller = withTenant()
 const other = withTenant()
@@ -209,9 +210,7 @@ describe('POST /v1/responses through the official client', () => {
     expect(items.data.map((item) => item.type)).toEqual(['message', 'message'])
     const deleted = await caller.client.responses.delete(response.id)
     expect(deleted).toMatchObject({ id: response.id, deleted: true })
-    await expect(caller.client.responses.retrieve(response.id)).rejects.toMatchObject({
-      status: 404,
-    })
+    await expectNotFound(caller.client.responses.retrieve(response.id))
   })
 
   it('keeps nothing when store is false', async () => {
@@ -220,24 +219,21 @@ describe('POST /v1/responses through the official client', () => {
       input: 'Hi',
       store: false,
     })
-    await expect(caller.client.responses.retrieve(response.id)).rejects.toMatchObject({
-      status: 404,
-    })
+    await expectNotFound(caller.client.responses.retrieve(response.id))
   })
 
   it("never lets another tenant read, continue from or delete a tenant's response", async () => {
     const response = await caller.client.responses.create({ model: 'mock-gpt', input: 'secret' })
-    await expect(other.client.responses.retrieve(response.id)).rejects.toMatchObject({
-      status: 404,
-    })
-    await expect(other.client.responses.delete(response.id)).rejects.toMatchObject({ status: 404 })
-    await expect(
+    await expectNotFound(other.client.responses.retrieve(response.id))
+    await expectNotFound(other.client.responses.delete(response.id))
+    await expectNotFound(
       other.client.responses.create({
         model: 'mock-gpt',
         input: 'continue',
         previous_response_id: response.id,
-      })
-    ).rejects.toMatchObject({ status: 404, param: 'previous_response_id' })
+      }),
+      'previous_response_id'
+    )
     expect((await caller.client.responses.retrieve(response.id)).id).toBe(response.id)
   })
 
@@ -247,14 +243,14 @@ describe('POST /v1/responses through the official client', () => {
       input: 'mine',
       safety_identifier: 'alice',
     })
-    await expect(
+    await expectNotFound(
       caller.client.responses.create({
         model: 'mock-gpt',
         input: 'continue',
         previous_response_id: response.id,
         safety_identifier: 'bob',
       })
-    ).rejects.toMatchObject({ status: 404 })
+    )
   })
 
   it('refuses bad input with a 400 naming the field', async () => {

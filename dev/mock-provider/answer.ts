@@ -4,7 +4,7 @@
  */
 import type { Controls } from './controls.ts'
 import { defaultLength, generatePieces, type TextPlan, tokenize, truncate } from './text.ts'
-import { argumentsFor } from './tools.ts'
+import { argumentsFor, exampleFor } from './tools.ts'
 
 export type ToolCallAnswer = {
   kind: 'tool'
@@ -23,6 +23,8 @@ export type Question = {
   stop: string[]
   /** Set when the model should call a tool now. */
   tool: { name: string; schema: unknown } | undefined
+  /** Structured output: JSON (matching `schema` when one is given) instead of prose. */
+  format?: { schema: unknown } | undefined
 }
 
 export function answer(question: Question): Answer {
@@ -30,6 +32,13 @@ export function answer(question: Question): Answer {
   if (tool && !controls.echo) {
     const input = argumentsFor(tool.schema, seed)
     return { kind: 'tool', name: tool.name, input, pieces: tokenize(JSON.stringify(input)) }
+  }
+  if (question.format && !controls.echo) {
+    // Never truncated by stop sequences: a cut would no longer parse, and nothing is learnt.
+    const json = question.format.schema
+      ? exampleFor(question.format.schema, seed)
+      : { answer: generatePieces(seed, 8).join('').trim() }
+    return { kind: 'text', pieces: tokenize(JSON.stringify(json)), finish: 'stop' }
   }
   const pieces = controls.echo
     ? tokenize(question.transcript())

@@ -16,6 +16,7 @@ type ChatRequest = {
   includeUsage: boolean
   tool: { name: string; schema: unknown } | undefined
   toolTokens: number
+  format: { schema: unknown } | undefined
 }
 
 const SYSTEM_FINGERPRINT = 'fp_mock'
@@ -34,6 +35,7 @@ export function chatCompletions(input: EndpointInput): Reply {
         maxTokens: request.maxTokens,
         stop: request.stop,
         tool: request.tool,
+        format: request.format,
       })
     )
   }
@@ -195,7 +197,18 @@ function parseChatRequest(body: Record<string, unknown>): ChatRequest | string {
     includeUsage,
     tool: last?.role === 'user' ? chosenTool(tools, body.tool_choice) : undefined,
     toolTokens: tools.length > 0 ? countTokens(JSON.stringify(tools)) : 0,
+    format: structuredFormat(body.response_format),
   }
+}
+
+/** `response_format`: json_schema answers with JSON valid against the schema, json_object with JSON. */
+function structuredFormat(format: unknown): ChatRequest['format'] {
+  if (!isRecord(format)) return undefined
+  if (format.type === 'json_object') return { schema: undefined }
+  if (format.type === 'json_schema' && isRecord(format.json_schema)) {
+    return { schema: format.json_schema.schema }
+  }
+  return undefined
 }
 
 function chosenTool(tools: unknown[], toolChoice: unknown): ChatRequest['tool'] {

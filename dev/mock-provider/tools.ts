@@ -4,8 +4,13 @@ import { pickWord, seededRandom } from './text.ts'
 const MAX_DEPTH = 6
 
 export function argumentsFor(schema: unknown, seed: number): Record<string, unknown> {
-  const example = exampleOf(schema, seededRandom(seed), 0)
+  const example = exampleFor(schema, seed)
   return isRecord(example) ? example : {}
+}
+
+/** A value valid against `schema` (the subset models are asked for), fixed by the seed. */
+export function exampleFor(schema: unknown, seed: number): unknown {
+  return exampleOf(schema, seededRandom(seed), 0)
 }
 
 /** An id in the provider's style (`call_…`, `toolu_…`), fixed by the seed. */

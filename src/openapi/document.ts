@@ -6,6 +6,13 @@
  */
 import * as z from 'zod/mini'
 import { anthropicSchemas } from '../ingress/anthropic/schema'
+import {
+  AddItemsSchema,
+  CreateConversationSchema,
+  ListQuerySchema as ItemsQuerySchema,
+  ResponsesRequestSchema,
+  UpdateConversationSchema,
+} from '../ingress/responses/schema'
 import { isRecord } from '../lib/json'
 import { lazy } from '../lib/lazy'
 import { UsageQuerySchema } from '../metering/report'
@@ -98,6 +105,85 @@ function routes(): Route[] {
       tag: 'anthropic',
       body: CountTokensRequest,
       anthropic: true,
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/responses',
+      summary: 'Create a response (Responses API), JSON or stream',
+      tag: 'responses',
+      body: ResponsesRequestSchema(),
+      stream: true,
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/responses/{id}',
+      summary: 'A stored response',
+      tag: 'responses',
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/responses/{id}/input_items',
+      summary: 'Input items of a stored response',
+      tag: 'responses',
+      query: ItemsQuerySchema(),
+    }),
+    tenant({
+      method: 'delete',
+      path: '/v1/responses/{id}',
+      summary: 'Delete a stored response',
+      tag: 'responses',
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/conversations',
+      summary: 'Create a conversation',
+      tag: 'responses',
+      body: CreateConversationSchema(),
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/conversations/{id}',
+      summary: 'A conversation',
+      tag: 'responses',
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/conversations/{id}',
+      summary: 'Update a conversation',
+      tag: 'responses',
+      body: UpdateConversationSchema(),
+    }),
+    tenant({
+      method: 'delete',
+      path: '/v1/conversations/{id}',
+      summary: 'Delete a conversation and its items',
+      tag: 'responses',
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/conversations/{id}/items',
+      summary: 'Add items',
+      tag: 'responses',
+      body: AddItemsSchema(),
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/conversations/{id}/items',
+      summary: 'List items',
+      tag: 'responses',
+      query: ItemsQuerySchema(),
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/conversations/{id}/items/{item}',
+      summary: 'One item',
+      tag: 'responses',
+    }),
+    tenant({
+      method: 'delete',
+      path: '/v1/conversations/{id}/items/{item}',
+      summary: 'Delete an item',
+      tag: 'responses',
     }),
     tenant({
       method: 'get',
@@ -211,6 +297,16 @@ function routes(): Route[] {
       method: 'delete',
       path: '/admin/tenants/{id}/cache',
       summary: 'Purge a tenant\u2019s cache',
+    }),
+    admin({
+      method: 'get',
+      path: '/admin/tenants/{id}/subjects/{subject}/export',
+      summary: "Export an end user's or key's stored responses and conversations",
+    }),
+    admin({
+      method: 'delete',
+      path: '/admin/tenants/{id}/subjects/{subject}',
+      summary: "Erase an end user's or key's stored responses and conversations",
     }),
     admin({ method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke a key' }),
     admin({

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
+import { ResponsesSettingsSchema } from '../ingress/responses/settings'
 import { lazy } from '../lib/lazy'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
 
@@ -89,6 +90,8 @@ const tenantConfigFields = lazy(() => ({
   cache: z.optional(CacheSettingsSchema()),
   /** Retrieval defaults for chat: collection, top_k, filter, context budget (src/retrieval/settings.ts). */
   retrieval: z.optional(RetrievalSettingsSchema()),
+  /** Responses API storage, retention and context budget (src/ingress/responses/settings.ts). */
+  responses: z.optional(ResponsesSettingsSchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>

@@ -324,3 +324,44 @@ describe('mock provider: OpenAI embeddings and models', () => {
     expect(models.map((model) => model.id)).toContain('gpt-4o-mini')
   })
 })
+
+describe('mock provider: structured output', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      city: { type: 'string' },
+      population: { type: 'integer' },
+      tags: { type: 'array', items: { type: 'string' } },
+      kind: { type: 'string', enum: ['capital', 'town'] },
+    },
+    required: ['city', 'population', 'tags', 'kind'],
+    additionalProperties: false,
+  }
+
+  it('answers json_schema with JSON valid against the schema, the same every time', async () => {
+    const ask = () =>
+      openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: question,
+        response_format: { type: 'json_schema', json_schema: { name: 'city', schema } },
+      })
+    const first = JSON.parse((await ask()).choices[0]?.message.content ?? '')
+    expect(typeof first.city).toBe('string')
+    expect(Number.isInteger(first.population)).toBe(true)
+    expect(Array.isArray(first.tags)).toBe(true)
+    expect(['capital', 'town']).toContain(first.kind)
+    expect(JSON.parse((await ask()).choices[0]?.message.content ?? '')).toEqual(first)
+  })
+
+  it('answers json_object with a JSON object, streamed too', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: question,
+      response_format: { type: 'json_object' },
+      stream: true,
+    })
+    let text = ''
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+    expect(JSON.parse(text)).toEqual({ answer: expect.any(String) })
+  })
+})

@@ -4,6 +4,7 @@ import type { GatewayDeps } from '../../deps'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../embeddings/handler'
 import type { TenantEnv } from '../../env'
 import { anthropicRoutes } from '../../ingress/anthropic/routes'
+import { conversationsRoutes, responsesRoutes } from '../../ingress/responses/routes'
 import { tenantAuth } from '../../tenancy/auth'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
@@ -20,6 +21,8 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
     .post(EMBEDDINGS_ENDPOINT.slice(V1.length), embeddings(deps))
     .route('/cache', cacheRoutes(deps))
     .route('/collections', collectionsRoutes)
+    .route('/responses', responsesRoutes(deps))
+    .route('/conversations', conversationsRoutes(deps))
     .route('/', modelsRoutes)
     .route('/', usageRoutes)
     .route('/', anthropicRoutes(deps))

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
+import { GuardrailPolicySchema } from '../guardrails/settings'
 import { lazy } from '../lib/lazy'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
 
@@ -89,6 +90,8 @@ const tenantConfigFields = lazy(() => ({
   cache: z.optional(CacheSettingsSchema()),
   /** Retrieval defaults for chat: collection, top_k, filter, context budget (src/retrieval/settings.ts). */
   retrieval: z.optional(RetrievalSettingsSchema()),
+  /** Input and output checks (src/guardrails/settings.ts). */
+  guardrails: z.optional(GuardrailPolicySchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>
@@ -155,6 +158,8 @@ export const CreateKeySchema = lazy(() =>
     expires_at: z.optional(z.iso.datetime({ offset: true })),
     requests_per_minute: z.optional(perMinute()),
     budget: z.optional(BudgetSchema()),
+    /** Checks added to the tenant's (never replacing or weakening them). */
+    guardrails: z.optional(GuardrailPolicySchema()),
   })
 )
 

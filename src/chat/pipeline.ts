@@ -265,9 +265,14 @@ async function completeChat(turn: Turn): Promise<Response> {
     }
     completion.usage = openAIUsage(served)
   }
-  settle(metered(dispatched.target, served, !usage, ticket))
-  // Checked before it is stored: a blocked answer is neither shown nor cached.
-  const shown = turn.guard.output.completion(completion)
+  let shown: ChatCompletion
+  try {
+    // Checked before it is stored: a blocked answer is neither shown nor cached.
+    shown = turn.guard.output.completion(completion)
+  } finally {
+    // Blocked or not, the upstream's tokens were spent; settled after the output verdicts.
+    settle(metered(dispatched.target, served, !usage, ticket))
+  }
   ticket.store(completion, targetKey(dispatched.target), (work) => c.executionCtx.waitUntil(work))
   const headers = answerHeaders({ ...factsOf(turn, dispatched), usageEstimated: !usage })
   return c.json(turn.guard.body(sources ? citeCompletion(shown, sources) : shown), 200, headers)

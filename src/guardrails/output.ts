@@ -89,6 +89,8 @@ export class OutputGuard {
       yield* items
       return
     }
+    // A fallback target starts the answer over: nothing held from a failed attempt carries on.
+    this.choices.clear()
     let last: ChatCompletionChunk | undefined
     for await (const item of items) {
       if (item.kind !== 'chunk') {

@@ -133,6 +133,16 @@ describe('output guardrails through the Worker', () => {
     expect(text).not.toContain('codeword')
   })
 
+  it('ends with the error frame, never [DONE], when the first window already blocks', async () => {
+    const response = await ask('codeword', 'mock/m:echo', { stream: true })
+    const frames = await readFrames(response.body)
+    const last = frames.at(-1)
+    expect(last?.event).toBe('error')
+    expect(JSON.parse(last?.data ?? '{}').error).toMatchObject({ code: 'guardrail_blocked' })
+    expect(frames.some((frame) => frame.data === '[DONE]')).toBe(false)
+    expect(frames.map((frame) => frame.data).join('')).not.toContain('codeword')
+  })
+
   it('refuses a whole answer that holds a denied term', async () => {
     const response = await ask('say the codeword', 'mock/m:echo')
     expect(await failure(response)).toMatchObject({ status: 422, code: 'guardrail_blocked' })

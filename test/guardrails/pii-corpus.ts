@@ -3,7 +3,7 @@
  * and hard negatives (order numbers failing Luhn, versions shaped like IPs, dates shaped like
  * phone numbers, near-miss IBANs and SSNs). `types` lists what a string really contains.
  */
-import { PII_TYPES, type PiiType } from '../../src/guardrails/pii'
+import { luhn, PII_TYPES, type PiiType } from '../../src/guardrails/pii'
 
 export type Labelled = { text: string; types: PiiType[] }
 
@@ -13,21 +13,9 @@ const SENTENCES = [
   (value: string) => `The record (${value}) was updated; thanks!`,
 ]
 
+/** The check digit that makes `body` pass Luhn (the validator under test is not in question here). */
 function luhnDigit(body: string): string {
-  for (let d = 0; d <= 9; d++) {
-    const digits = body + d
-    let sum = 0
-    for (let i = 0; i < digits.length; i++) {
-      let n = Number(digits[digits.length - 1 - i])
-      if (i % 2 === 1) {
-        n *= 2
-        if (n > 9) n -= 9
-      }
-      sum += n
-    }
-    if (sum % 10 === 0) return String(d)
-  }
-  return '0'
+  return String([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].find((d) => luhn(body + d)) ?? 0)
 }
 
 const card = (body: string) => body + luhnDigit(body)

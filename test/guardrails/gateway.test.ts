@@ -5,11 +5,12 @@ import {
   gatewayFetch,
   mockRequests,
   openAIClient,
+  servedBy,
   uniqueTag,
   withTenant,
 } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
-import { admin, createKey, createTenant, failure } from '../tenancy/fixtures'
+import { admin, createKey, createTenant, failure, tenantWithKey } from '../tenancy/fixtures'
 
 const EMAIL = 'jane.doe@example.com'
 const URL = 'http://gateway/v1/chat/completions'
@@ -230,5 +231,33 @@ describe('moderation', () => {
     const error = await client.chat.completions.create(question).catch((caught: unknown) => caught)
     expect(error instanceof APIError && error.status).toBe(503)
     expect(error instanceof APIError && error.code).toBe('guardrail_unavailable')
+  })
+})
+
+describe('guardrails and the cache', () => {
+  it('caches the redacted answer and restores it with each request’s own values', async () => {
+    const served = servedBy()
+    const tenant = await tenantWithKey({
+      cache: { enabled: true },
+      guardrails: { checks: [{ name: 'pii', type: 'pii', action: 'redact' }] },
+    })
+    const askAbout = async (email: string) => {
+      const response = await served.fetch(
+        URL,
+        chatRequest(tenant.secret, {
+          model: 'mock/m:echo',
+          messages: [{ role: 'user', content: `Email ${email} about the ${tenant.tenantId} plan` }],
+        })
+      )
+      const body: { choices: { message: { content: string } }[] } = await response.json()
+      await served.settled()
+      return { cache: response.headers.get('x-cache'), content: body.choices[0]?.message.content }
+    }
+    const first = await askAbout(EMAIL)
+    const second = await askAbout('bob@example.org')
+    expect([first.cache, second.cache]).toEqual(['MISS', 'HIT'])
+    expect(first.content).toContain(EMAIL)
+    expect(second.content).toContain('bob@example.org')
+    expect(second.content).not.toContain(EMAIL)
   })
 })

@@ -75,7 +75,7 @@ export async function answerChat(
   const caller = { config: deps.config, tenant, apiKey }
   const targets = await prepareTargets(caller, request.model, 'chat')
   // First of all: redacted input is all that retrieval, the cache, limits and upstreams see.
-  const guard = await openGuard(c, request, targets)
+  const guard = openGuard(c, request, targets)
   // Before admission and the cache: the sources are part of what limits count and caches key.
   const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, guard.request)
   const body = retrieval ? { ...guard.request, messages: retrieval.messages } : guard.request
@@ -98,6 +98,7 @@ export async function answerChat(
   const sources = retrieval?.sources
 
   if (ticket.held) {
+    await guard.moderated
     const admitted = deps.limits.admitHeld(admission, waitUntil)
     const settle = guard.settling(settler(deps, waitUntil, tenant, apiKey, admitted))
     return fromCache(c, body, sources, admitted, ticket, ticket.held, settle, guard)
@@ -108,6 +109,7 @@ export async function answerChat(
   const [admitted, exact] = await Promise.all([admitting, lookup.exact])
   const settle = guard.settling(settler(deps, waitUntil, tenant, apiKey, admitted, lookup))
   try {
+    await guard.moderated
     const found = exact ?? (await lookup.similar())
     if (found) return fromCache(c, body, sources, admitted, ticket, found, settle, guard)
     const turn: Turn = {

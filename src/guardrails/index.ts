@@ -26,6 +26,8 @@ type Trailer = (answer: StreamAccumulator) => Uint8Array
 export type Guard = {
   /** The request as the input checks left it: redacted, sized. */
   request: ChatRequest
+  /** Moderation's verdict, awaited alongside admission; rejects with its block or 503. */
+  moderated: Promise<void>
   output: OutputGuard
   /** The `x-gateway-guardrails` value; output checks of a stream read `pending`. */
   header(stream: boolean): string | undefined
@@ -37,17 +39,21 @@ export type Guard = {
   settling(settle: Settle): Settle
 }
 
-export async function openGuard(
+export function openGuard(
   c: Context<TenantEnv>,
   request: ChatRequest,
   targets: readonly PreparedTarget[]
-): Promise<Guard> {
+): Guard {
   const checks = effectiveChecks(c.var.tenant.config.guardrails, c.var.apiKey.guardrails)
   const vault = new Vault()
   const output = new OutputGuard(checks, vault)
   if (checks.length === 0) return passThrough(request, output)
   const target = targets[0]
-  const { request: guarded, verdicts: input } = await guardInput(
+  const {
+    request: guarded,
+    verdicts: input,
+    moderated,
+  } = guardInput(
     {
       checks,
       vault,
@@ -59,8 +65,11 @@ export async function openGuard(
   )
   const wantsReport = c.req.header(REPORT_HEADER) !== undefined
   const all = (pending: boolean): Verdict[] => [...input, ...output.verdicts(pending)]
+  // The pipeline may fail (a 429, say) before it awaits moderation: that rejection is expected.
+  moderated.catch(() => undefined)
   return {
     request: guarded,
+    moderated,
     output,
     header: (stream) => verdictHeader(all(stream)),
     body: (completion) => ({ ...completion, x_gateway: { guardrails: all(false) } }),
@@ -86,6 +95,7 @@ export async function openGuard(
 function passThrough(request: ChatRequest, output: OutputGuard): Guard {
   return {
     request,
+    moderated: Promise.resolve(),
     output,
     header: () => undefined,
     body: (completion) => completion,

@@ -25,15 +25,34 @@ export type InputContext = {
   clock: () => number
 }
 
-export async function guardInput(
+export function guardInput(
   context: InputContext,
   request: ChatRequest
-): Promise<{ request: ChatRequest; verdicts: Verdict[] }> {
+): { request: ChatRequest; verdicts: Verdict[]; moderated: Promise<void> } {
   const verdicts: Verdict[] = []
+  const calls: Promise<void>[] = []
   let current = request
   for (const check of context.checks) {
     if (!check.onInput) continue
-    const outcome = await runCheck(context, check, current)
+    if (check.type === 'moderation') {
+      // Called out now, awaited by the pipeline alongside admission: the waits overlap.
+      const verdict: Verdict = {
+        check: check.label,
+        type: check.type,
+        side: 'input',
+        verdict: 'pending',
+      }
+      verdicts.push(verdict)
+      const call = moderationCheck(context, check, current).then((outcome) => {
+        Object.assign(verdict, { verdict: outcome.verdict, ...outcome.detail })
+        if (verdict.verdict === 'blocked') throw blocked(verdict, verdicts, 400)
+      })
+      // Handled here too: a later check may refuse the request before anyone awaits this one.
+      call.catch(() => undefined)
+      calls.push(call)
+      continue
+    }
+    const outcome = runCheck(context, check, current)
     current = outcome.request ?? current
     const verdict: Verdict = {
       check: check.label,
@@ -45,7 +64,7 @@ export async function guardInput(
     verdicts.push(verdict)
     if (verdict.verdict === 'blocked') throw blocked(verdict, verdicts, 400)
   }
-  return { request: current, verdicts }
+  return { request: current, verdicts, moderated: Promise.all(calls).then(() => undefined) }
 }
 
 type Outcome = {
@@ -64,11 +83,11 @@ function acted(check: Check, count: number, rewritten?: () => ChatRequest): Outc
   return { verdict: 'flagged', detail: { count } }
 }
 
-async function runCheck(
+function runCheck(
   context: InputContext,
-  check: Check,
+  check: Exclude<Check, { type: 'moderation' }>,
   request: ChatRequest
-): Promise<Outcome> {
+): Outcome {
   switch (check.type) {
     case 'size':
       return sizeCheck(check, request)
@@ -108,8 +127,6 @@ async function runCheck(
       const outcome = acted(check, score >= (check.threshold ?? 0.5) ? 1 : 0)
       return { ...outcome, detail: { ...outcome.detail, score } }
     }
-    case 'moderation':
-      return moderationCheck(context, check, request)
   }
 }
 

@@ -212,6 +212,28 @@ describe('moderation', () => {
     expect(error instanceof BadRequestError && error.code).toBe('guardrail_blocked')
   })
 
+  it('reads the request as the checks before it left it: redacted', async () => {
+    const tag = uniqueTag()
+    const tenantId = await createTenant({
+      guardrails: {
+        checks: [
+          { name: 'pii', type: 'pii', action: 'redact' },
+          { name: 'mod', type: 'moderation', model: `omni:tag=${tag}` },
+        ],
+      },
+    })
+    const key = await createKey(tenantId)
+    const body = { model: 'mock/m', messages: [{ role: 'user', content: `I am ${EMAIL}` }] }
+    const response = await gatewayFetch(URL, chatRequest(key.secret, body))
+    expect(response.headers.get('x-gateway-guardrails')).toMatch(
+      /^pii;side=input;verdict=redacted;count=1, mod;side=input;verdict=pass;ms=\d+$/
+    )
+    await response.text()
+    const [moderation] = await mockRequests(tag)
+    expect(moderation?.path).toBe('/v1/moderations')
+    expect(moderation?.body).toMatchObject({ input: 'I am [EMAIL_1]' })
+  })
+
   it('passes what it flags only outside the counted categories', async () => {
     const client = await moderated({ model: 'omni:flag=hate', categories: ['violence'] })
     const { response } = await client.chat.completions.create(question).withResponse()

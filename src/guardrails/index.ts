@@ -7,6 +7,7 @@
 import type { Context } from 'hono'
 import type { Settle } from '../chat/pipeline'
 import type { TenantEnv } from '../env'
+import { logEvent } from '../lib/log'
 import { encodeSSE } from '../lib/sse'
 import type { ChatRequest } from '../openai/chat-request'
 import type { PreparedTarget } from '../routing/prepared-target'
@@ -106,16 +107,11 @@ function passThrough(request: ChatRequest, output: OutputGuard): Guard {
 
 /** Verdicts only: check names, counts and scores, never the text they were about. */
 function logVerdicts(c: Context<TenantEnv>, verdicts: Verdict[]): void {
-  console.log(
-    JSON.stringify({
-      level: 'info',
-      what: 'guardrails',
-      requestId: c.get('requestId'),
-      tenantId: c.var.tenant.id,
-      keyId: c.var.apiKey.id,
-      verdicts: verdicts.filter((v) => v.verdict !== 'pass'),
-    })
-  )
+  logEvent(c, 'guardrails', {
+    tenantId: c.var.tenant.id,
+    keyId: c.var.apiKey.id,
+    verdicts: verdicts.filter((v) => v.verdict !== 'pass'),
+  })
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

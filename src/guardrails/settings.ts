@@ -144,10 +144,23 @@ export function effectiveChecks(
   tenant: GuardrailPolicyInput | undefined,
   key: GuardrailPolicyInput | undefined
 ): Check[] {
-  return [
-    ...(tenant?.checks ?? []).map((check) => resolveCheck(check, check.name)),
-    ...(key?.checks ?? []).map((check) => resolveCheck(check, `key:${check.name}`)),
-  ]
+  return [...resolvedChecks(tenant, ''), ...resolvedChecks(key, 'key:')]
+}
+
+/**
+ * Kept per policy object, which lives as long as the cached tenant or key: the same check
+ * objects come back on every request, so what is compiled for them (regexes) is compiled once.
+ */
+const resolved = new WeakMap<GuardrailPolicyInput, Check[]>()
+
+function resolvedChecks(policy: GuardrailPolicyInput | undefined, prefix: string): Check[] {
+  if (!policy) return []
+  let checks = resolved.get(policy)
+  if (!checks) {
+    checks = policy.checks.map((check) => resolveCheck(check, `${prefix}${check.name}`))
+    resolved.set(policy, checks)
+  }
+  return checks
 }
 
 function resolveCheck(check: CheckInput, label: string): Check {

@@ -2,7 +2,7 @@
  * @module
  * Where a deny/allow list or a PII check matches in a text, as spans, shared by the input and
  * output sides. Compiled matchers are kept per check object, which lives as long as the cached
- * tenant config: a request never recompiles a tenant's patterns.
+ * tenant config (see `effectiveChecks`): a request never recompiles a tenant's patterns.
  */
 import { detectPii, PII_TYPES, type PiiType } from './pii'
 import type { Check } from './settings'
@@ -15,14 +15,14 @@ type PiiCheck = Extract<Check, { type: 'pii' }>
 const compiled = new WeakMap<object, RegExp[]>()
 
 function matchers(check: ListCheck): RegExp[] {
-  let regexes = compiled.get(check.patterns ?? check)
+  let regexes = compiled.get(check)
   if (regexes) return regexes
   regexes = (check.patterns ?? []).map((pattern) => new RegExp(pattern, 'gi'))
   if (check.terms && check.terms.length > 0) {
     const escaped = check.terms.map((term) => term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     regexes.push(new RegExp(escaped.join('|'), 'gi'))
   }
-  compiled.set(check.patterns ?? check, regexes)
+  compiled.set(check, regexes)
   return regexes
 }
 

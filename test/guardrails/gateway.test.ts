@@ -1,5 +1,5 @@
 import { APIError, BadRequestError } from 'openai'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   chatRequest,
   gatewayFetch,
@@ -58,6 +58,25 @@ describe('input guardrails through the Worker', () => {
       'injection:pass',
       'leak:pass',
     ])
+  })
+
+  it('logs the verdicts, and never the PII', async () => {
+    const lines: string[] = []
+    const record = (...args: unknown[]) => {
+      lines.push(args.map(String).join(' '))
+    }
+    const log = vi.spyOn(console, 'log').mockImplementation(record)
+    const error = vi.spyOn(console, 'error').mockImplementation(record)
+    try {
+      await (await ask(`Mail ${EMAIL} about the codeword`, 'mock/m:echo')).text()
+    } finally {
+      log.mockRestore()
+      error.mockRestore()
+    }
+    const verdicts = lines.find((line) => line.includes('"what":"guardrails"'))
+    expect(verdicts).toContain('"verdict":"redacted"')
+    expect(verdicts).toContain('"verdict":"blocked"')
+    expect(lines.join('\n')).not.toContain(EMAIL)
   })
 
   it('restores placeholders in a streamed answer split token by token', async () => {

@@ -36,12 +36,7 @@ export function guardInput(
     if (!check.onInput) continue
     if (check.type === 'moderation') {
       // Called out now, awaited by the pipeline alongside admission: the waits overlap.
-      const verdict: Verdict = {
-        check: check.label,
-        type: check.type,
-        side: 'input',
-        verdict: 'pending',
-      }
+      const verdict = inputVerdict(check, 'pending')
       verdicts.push(verdict)
       const call = moderationCheck(context, check, current).then((outcome) => {
         Object.assign(verdict, { verdict: outcome.verdict, ...outcome.detail })
@@ -54,17 +49,15 @@ export function guardInput(
     }
     const outcome = runCheck(context, check, current)
     current = outcome.request ?? current
-    const verdict: Verdict = {
-      check: check.label,
-      type: check.type,
-      side: 'input',
-      verdict: outcome.verdict,
-      ...outcome.detail,
-    }
+    const verdict: Verdict = { ...inputVerdict(check, outcome.verdict), ...outcome.detail }
     verdicts.push(verdict)
     if (verdict.verdict === 'blocked') throw blocked(verdict, verdicts, 400)
   }
   return { request: current, verdicts, moderated: Promise.all(calls).then(() => undefined) }
+}
+
+function inputVerdict(check: Check, verdict: Verdict['verdict']): Verdict {
+  return { check: check.label, type: check.type, side: 'input', verdict }
 }
 
 type Outcome = {
@@ -183,12 +176,7 @@ async function moderationCheck(
     return { ...outcome, detail: { ...outcome.detail, ms: context.clock() - started } }
   } catch (error) {
     if (check.fail_mode === 'closed') {
-      const verdict: Verdict = {
-        check: check.label,
-        type: check.type,
-        side: 'input',
-        verdict: 'error',
-      }
+      const verdict = inputVerdict(check, 'error')
       throw new GatewayError(
         503,
         `Guardrail ${check.label} (moderation) is unavailable; the request was not sent.`,

@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config'
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789'
 export const TEST_ENCRYPTION_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='
 
-export default defineConfig({
+/**
+ * Two projects: everything that runs inside workerd against the local stack, and a few Node-side
+ * checks (test/node/) for tools that need what workerd does not offer: a real file system, code
+ * generation (Ajv), child processes and signals.
+ */
+const workerd = defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: './wrangler.toml' },
@@ -37,9 +42,20 @@ export default defineConfig({
     },
   },
   test: {
+    name: 'workerd',
     globalSetup: ['./test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    exclude: ['test/node/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+  },
+})
+
+export default defineConfig({
+  test: {
+    projects: [
+      workerd,
+      { test: { name: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 60_000 } },
+    ],
   },
 })

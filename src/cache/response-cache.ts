@@ -2,9 +2,9 @@
  * @module
  * The cache as the chat pipeline sees it. `open` works out what the request asks of the cache
  * and answers at once from the isolate's own copy when it holds one. Otherwise `lookup` starts
- * the exact read (in the caller's tick, so it shares admission's round trip) and, when the tenant
- * has a semantic cache, the similarity query, which the pipeline waits on only for the tenant's
- * lookup budget. Redis or Vector trouble never fails a request: it is served uncached and marked.
+ * the exact read (in the caller's tick, so it shares admission's round trip); only when that
+ * misses, and the tenant has a semantic cache, does the similarity query go out, and the
+ * pipeline waits on it only for the tenant's lookup budget. Redis or Vector trouble never fails a request: it is served uncached and marked.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Index } from '@upstash/vector/cloudflare'
@@ -41,7 +41,10 @@ export type WaitUntil = (work: Promise<unknown>) => void
 
 export type Lookup = {
   exact: Promise<Found | undefined>
-  /** Settles by the lookup budget: a match that comes later is not waited for. */
+  /**
+   * Sends the similarity query (once) and settles by the lookup budget: a match that comes
+   * later is not waited for.
+   */
   similar(): Promise<Found | undefined>
   /** A match above the threshold arrived after the budget (known once it has arrived). */
   late(): boolean
@@ -156,17 +159,26 @@ export function createResponseCache(deps: CacheDeps): ResponseCache {
           )
           const late = { seen: false }
           const semanticKeys = keys.semantic
-          const query =
-            index && semanticKeys
-              ? lookupSimilar(semanticKeys, index, waitUntil).catch((error: unknown) => {
-                  report('semantic lookup', error)
-                  degraded.push('semantic-cache')
-                  return undefined
-                })
-              : Promise.resolve(undefined)
-          waitUntil(query)
-          const similar = semanticKeys && index ? withinBudget(query, late) : query
-          return { exact, similar: () => similar, late: () => late.seen }
+          let similar: Promise<Found | undefined> | undefined
+          // Asked for only once the exact read has missed: an exact hit sends no Vector query.
+          const findSimilar = () => {
+            if (!index || !semanticKeys) return Promise.resolve(undefined)
+            const query = lookupSimilar(semanticKeys, index, waitUntil).catch((error: unknown) => {
+              report('semantic lookup', error)
+              degraded.push('semantic-cache')
+              return undefined
+            })
+            waitUntil(query)
+            return withinBudget(query, late)
+          }
+          return {
+            exact,
+            similar: () => {
+              similar ??= findSimilar()
+              return similar
+            },
+            late: () => late.seen,
+          }
         },
         store(completion, model, waitUntil) {
           if (!qualifies(completion, settings.cacheToolCalls)) return

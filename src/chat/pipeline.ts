@@ -2,7 +2,8 @@
  * @module
  * POST /v1/chat/completions, top to bottom:
  *   authenticate (tenantAuth, before this handler) -> validate -> resolve targets -> retrieve ->
- *   admit and look up (one Redis round trip; the semantic lookup within its budget) ->
+ *   admit and look up (one Redis round trip; on an exact miss the semantic lookup, within its
+ *   budget) ->
  *   dispatch (retries, fallback) -> relay (JSON or stream) -> settle (after the response).
  * The response's headers are assembled once, in `answerHeaders`, from what the stages found.
  */

@@ -351,11 +351,14 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
           )
         }
         refusedUntil.delete(scope.identifier)
-        const counted = requestLimit(scope, waitUntil).then((outcome) => {
-          if ('denial' in outcome)
+        // Counted with the isolate's next batch of writes: no request of its own.
+        const counted = writes.write('request count', async () => {
+          const outcome = await requestLimit(scope, waitUntil)
+          if ('denial' in outcome) {
             refusedUntil.set(scope.identifier, outcome.denial.quota?.reset ?? 0)
+          }
         })
-        waitUntil(counted.catch((error) => report('admission', error)))
+        waitUntil(counted)
       }
       const degraded = writes.backlog() > 0 ? ['metering'] : []
       return { headers: {}, degraded, settle: settler([]) }

@@ -120,10 +120,14 @@ describe('response cache policy', () => {
     expect(calls).toEqual([])
   })
 
-  it('starts the exact read and the semantic query in the caller tick', async () => {
+  it('reads the exact entry in the caller tick, and asks Vector only after it missed', async () => {
     const { cache, calls, waitUntil } = setup()
     const ticket = await open(cache, 'question', undefined, {}, `t${tenantCount++}`)
-    ticket.lookup(waitUntil)
+    const lookup = ticket.lookup(waitUntil)
+    expect(calls).toEqual(['GETEX'])
+    expect(await lookup.exact).toBeUndefined()
+    expect(calls).toEqual(['GETEX'])
+    await lookup.similar()
     expect(calls).toEqual(['GETEX', 'QUERY'])
   })
 

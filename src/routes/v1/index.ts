@@ -3,6 +3,7 @@ import { CHAT_ENDPOINT, chatCompletions } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../embeddings/handler'
 import type { TenantEnv } from '../../env'
+import { anthropicRoutes } from '../../ingress/anthropic/routes'
 import { tenantAuth } from '../../tenancy/auth'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
@@ -21,4 +22,5 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
     .route('/collections', collectionsRoutes)
     .route('/', modelsRoutes)
     .route('/', usageRoutes)
+    .route('/', anthropicRoutes(deps))
 }

@@ -302,3 +302,48 @@ describe('guardrails and the cache', () => {
     expect(second.content).not.toContain(EMAIL)
   })
 })
+
+describe('guardrails on the Messages ingress', () => {
+  const messages = (body: Record<string, unknown>) =>
+    gatewayFetch('http://gateway/v1/messages', {
+      method: 'POST',
+      headers: {
+        'x-api-key': caller.tenant.secret,
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ max_tokens: 100, ...body }),
+    })
+
+  it('redacts before the upstream and restores in the message, with the header', async () => {
+    const tag = uniqueTag()
+    const response = await messages({
+      model: `mock/m:echo,tag=${tag}`,
+      messages: [{ role: 'user', content: `Mail ${EMAIL}` }],
+    })
+    const message: { content: { text: string }[] } = await response.json()
+    expect(message.content[0]?.text).toBe(`user: Mail ${EMAIL}`)
+    expect(JSON.stringify((await mockRequests(tag))[0]?.body)).not.toContain(EMAIL)
+    expect(response.headers.get('x-gateway-guardrails')).toContain(
+      'pii;side=input;verdict=redacted'
+    )
+  })
+
+  it('refuses a denied term, and ends a stream that turns to one with an error event', async () => {
+    const refused = await messages({
+      model: 'mock/m',
+      messages: [{ role: 'user', content: 'project falcon?' }],
+    })
+    expect(refused.status).toBe(400)
+    await refused.text()
+    const streamed = await messages({
+      model: 'mock/m:echo',
+      stream: true,
+      messages: [{ role: 'user', content: 'A long enough opening before it: the codeword.' }],
+    })
+    const frames = await readFrames(streamed.body)
+    expect(frames.at(-1)?.event).toBe('error')
+    expect(frames.some((frame) => frame.event === 'message_stop')).toBe(false)
+    expect(frames.map((frame) => frame.data).join('')).not.toContain('codeword')
+  })
+})

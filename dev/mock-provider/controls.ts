@@ -28,6 +28,8 @@ export type Controls = {
   echo: boolean
   /** A label to find requests in the log and to count `fail`. */
   tag?: string
+  /** Moderation categories to flag, `+`-separated (`flag=violence+hate`). */
+  flag?: string
 }
 
 const MAX_MS = 600_000
@@ -36,7 +38,7 @@ const MAX_COUNT = 1_000_000
 type Spec =
   | { kind: 'integer'; field: IntegerField; min: number; max: number }
   | { kind: 'flag'; field: 'hang' | 'nousage' | 'echo' }
-  | { kind: 'label'; field: 'tag' }
+  | { kind: 'label'; field: 'tag' | 'flag' }
 type IntegerField = 'ttft' | 'delay' | 'tokens' | 'status' | 'retryAfter' | 'fail' | 'cut'
 
 /** Control names as written in headers and suffixes, and what each accepts. */
@@ -52,6 +54,7 @@ const SPECS: Record<string, Spec> = {
   nousage: { kind: 'flag', field: 'nousage' },
   echo: { kind: 'flag', field: 'echo' },
   tag: { kind: 'label', field: 'tag' },
+  flag: { kind: 'label', field: 'flag' },
 }
 
 const HEADER_PREFIX = 'x-mock-'

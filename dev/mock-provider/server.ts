@@ -14,6 +14,7 @@ import type { EndpointInput } from './endpoint.ts'
 import { type Dialect, errorBody, injectedMessage } from './errors.ts'
 import { chatCompletions } from './openai-chat.ts'
 import { embeddings } from './openai-embeddings.ts'
+import { moderations } from './openai-moderations.ts'
 import { loggableBody, RequestLog } from './request-log.ts'
 import { isRecord } from './tools.ts'
 
@@ -24,6 +25,7 @@ type Endpoint = { dialect: Dialect; handle: (input: EndpointInput) => Reply }
 const ENDPOINTS: Record<string, Endpoint> = {
   '/v1/chat/completions': { dialect: 'openai', handle: chatCompletions },
   '/v1/embeddings': { dialect: 'openai', handle: embeddings },
+  '/v1/moderations': { dialect: 'openai', handle: moderations },
   '/v1/messages': { dialect: 'anthropic', handle: messages },
 }
 

@@ -26,6 +26,8 @@ export type AnswerFacts = {
   degraded?: string[]
   cache?: { status: CacheStatus | undefined; ageSeconds?: number; similarity?: number }
   usageEstimated?: boolean
+  /** The `x-gateway-guardrails` verdicts (src/guardrails/verdicts.ts). */
+  guardrails?: string
 }
 
 /**
@@ -51,5 +53,6 @@ export function answerHeaders(facts: AnswerFacts): Record<string, string> {
     headers['x-cache-similarity'] = cache.similarity.toFixed(4)
   }
   if (facts.usageEstimated) headers['x-gateway-usage'] = 'estimated'
+  if (facts.guardrails) headers['x-gateway-guardrails'] = facts.guardrails
   return headers
 }

@@ -13,6 +13,7 @@ import { replayedCompletion, replayStream, savedTokens } from '../cache/replay'
 import type { CacheTicket, Found, Lookup } from '../cache/response-cache'
 import type { GatewayDeps } from '../deps'
 import type { TenantEnv } from '../env'
+import { type Guard, openGuard } from '../guardrails'
 import { readJsonBody } from '../lib/json-body'
 import { SSE_HEADERS } from '../lib/sse'
 import { estimateMessagesTokens, estimateTokens } from '../lib/tokens'
@@ -52,6 +53,7 @@ type Turn = {
   admitted: Admitted
   ticket: CacheTicket
   settle: Settle
+  guard: Guard
 }
 
 export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
@@ -73,9 +75,11 @@ export async function answerChat(
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
   const caller = { config: deps.config, tenant, apiKey }
   const targets = await prepareTargets(caller, request.model, 'chat')
+  // First of all: redacted input is all that retrieval, the cache, limits and upstreams see.
+  const guard = openGuard(c, request, targets)
   // Before admission and the cache: the sources are part of what limits count and caches key.
-  const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, request)
-  const body = retrieval ? { ...request, messages: retrieval.messages } : request
+  const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, guard.request)
+  const body = retrieval ? { ...guard.request, messages: retrieval.messages } : guard.request
   const promptTokens = estimateMessagesTokens(body.messages)
   const admission: AdmissionRequest = {
     tenant,
@@ -95,19 +99,32 @@ export async function answerChat(
   const sources = retrieval?.sources
 
   if (ticket.held) {
+    await guard.moderated
     const admitted = deps.limits.admitHeld(admission, waitUntil)
-    const settle = settler(deps, waitUntil, tenant, apiKey, admitted)
-    return fromCache(c, body, sources, admitted, ticket, ticket.held, settle)
+    const settle = guard.settling(settler(deps, waitUntil, tenant, apiKey, admitted))
+    return fromCache(c, body, sources, admitted, ticket, ticket.held, settle, guard)
   }
   // Issued in one tick: the exact read rides in admission's pipelined round trip.
   const lookup = ticket.lookup(waitUntil)
   const admitting = deps.limits.admit(admission, waitUntil)
   const [admitted, exact] = await Promise.all([admitting, lookup.exact])
-  const settle = settler(deps, waitUntil, tenant, apiKey, admitted, lookup)
+  const settle = guard.settling(settler(deps, waitUntil, tenant, apiKey, admitted, lookup))
   try {
+    await guard.moderated
     const found = exact ?? (await lookup.similar())
-    if (found) return fromCache(c, body, sources, admitted, ticket, found, settle)
-    const turn: Turn = { c, deps, body, targets, promptTokens, sources, admitted, ticket, settle }
+    if (found) return fromCache(c, body, sources, admitted, ticket, found, settle, guard)
+    const turn: Turn = {
+      c,
+      deps,
+      body,
+      targets,
+      promptTokens,
+      sources,
+      admitted,
+      ticket,
+      settle,
+      guard,
+    }
     return body.stream ? await streamChat(turn) : await completeChat(turn)
   } catch (error) {
     settle(null)
@@ -152,10 +169,12 @@ function fromCache(
   admitted: Admitted,
   ticket: CacheTicket,
   found: Found,
-  settle: Settle
+  settle: Settle,
+  guard: Guard
 ): Response {
   const { entry } = found
-  const completion = replayedCompletion(entry.completion)
+  // The cache holds answers as the upstream gave them: restored and checked for this request.
+  const completion = guard.output.completion(replayedCompletion(entry.completion))
   const headers = answerHeaders({
     startedAt: c.var.startedAt,
     servedBy: { target: entry.model, attempts: 0, upstreamMs: 0 },
@@ -166,6 +185,7 @@ function fromCache(
       ageSeconds: Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000)),
       similarity: found.similarity,
     },
+    guardrails: guard.header(false),
   })
   settle({
     model: entry.model,
@@ -177,7 +197,11 @@ function fromCache(
     savedTokens: savedTokens(entry.completion),
   })
   if (!body.stream) {
-    return c.json(sources ? citeCompletion(completion, sources) : completion, 200, headers)
+    return c.json(
+      guard.body(sources ? citeCompletion(completion, sources) : completion),
+      200,
+      headers
+    )
   }
   const trailer = sources ? citationsFrame(completion, sources, answerText(completion)) : undefined
   const includeUsage = body.stream_options?.include_usage === true
@@ -223,6 +247,7 @@ function factsOf(
     rateLimits: turn.admitted.headers,
     degraded: [...turn.admitted.degraded, ...turn.ticket.degraded],
     cache: { status: turn.ticket.status },
+    guardrails: turn.guard.header(turn.body.stream === true),
   }
 }
 
@@ -243,17 +268,25 @@ async function completeChat(turn: Turn): Promise<Response> {
     }
     completion.usage = openAIUsage(served)
   }
-  settle(metered(dispatched.target, served, !usage, ticket))
+  let shown: ChatCompletion
+  try {
+    // Checked before it is stored: a blocked answer is neither shown nor cached.
+    shown = turn.guard.output.completion(completion)
+  } finally {
+    // Blocked or not, the upstream's tokens were spent; settled after the output verdicts.
+    settle(metered(dispatched.target, served, !usage, ticket))
+  }
   ticket.store(completion, targetKey(dispatched.target), (work) => c.executionCtx.waitUntil(work))
   const headers = answerHeaders({ ...factsOf(turn, dispatched), usageEstimated: !usage })
-  return c.json(sources ? citeCompletion(completion, sources) : completion, 200, headers)
+  return c.json(turn.guard.body(sources ? citeCompletion(shown, sources) : shown), 200, headers)
 }
 
 async function streamChat(turn: Turn): Promise<Response> {
   const { c, body, promptTokens, settle, ticket, sources } = turn
   const dispatched = await dispatchChat(turn, true, async (response, target) => {
     if (!response.body) throw new TypeError('Upstream stream has no body')
-    const rest = target.adapter.chatStream(response.body)[Symbol.asyncIterator]()
+    const items = turn.guard.output.stream(target.adapter.chatStream(response.body))
+    const rest = items[Symbol.asyncIterator]()
     // The 200 is committed only once the first chunk is here: until then we can still fall back.
     const first: IteratorResult<StreamItem> = await rest.next()
     return { first, rest }
@@ -265,13 +298,17 @@ async function streamChat(turn: Turn): Promise<Response> {
     includeUsage: body.stream_options?.include_usage === true,
     promptTokensEstimate: promptTokens,
     abortUpstream: dispatched.abort,
-    beforeDone: sources
-      ? (answer) => citationsFrame(answer.identity(), sources, answer.generatedText())
-      : undefined,
+    beforeDone: turn.guard.trailer(
+      sources
+        ? (answer) => citationsFrame(answer.identity(), sources, answer.generatedText())
+        : undefined
+    ),
     onEnd: (outcome) => {
       dispatched.finish()
       settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated, ticket))
-      if (outcome.status === 'finished' && outcome.answer.isComplete()) {
+      // What the client saw was restored or redacted: not the upstream's answer to store.
+      const stored = outcome.answer.isComplete() && !turn.guard.output.altered
+      if (outcome.status === 'finished' && stored) {
         const completion = { ...outcome.answer.toCompletion(), usage: openAIUsage(outcome.usage) }
         ticket.store(completion, targetKey(dispatched.target), (work) =>
           c.executionCtx.waitUntil(work)

@@ -68,3 +68,12 @@ export function reportFailure(
     })
   )
 }
+
+/** An info line tied to the request id, for outcomes worth keeping; callers pass no content. */
+export function logEvent<E extends AppEnv>(
+  c: Context<E>,
+  what: string,
+  fields: Record<string, unknown>
+): void {
+  console.log(JSON.stringify({ level: 'info', requestId: c.get('requestId'), what, ...fields }))
+}

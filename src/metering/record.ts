@@ -24,6 +24,7 @@ export const COUNT_METRICS = [
   'estimated_requests',
   /** Semantic matches that arrived after the lookup budget: the upstream had been asked. */
   'semantic_late_hits',
+  'guardrail_findings',
 ] as const
 export const COST_METRIC = 'cost_usd'
 
@@ -70,6 +71,7 @@ export async function recordUsage(
     saved_tokens: usage.savedTokens ?? 0,
     estimated_requests: usage.estimated ? 1 : 0,
     semantic_late_hits: usage.semanticLate ? 1 : 0,
+    guardrail_findings: usage.guardrailFindings ?? 0,
   }
   const hash = dailyUsage(tenantId, utcDay(time))
   const increments: CounterIncrement[] = COUNT_METRICS.map((metric) => ({

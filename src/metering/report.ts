@@ -111,6 +111,7 @@ function emptyTotals(): Totals {
     saved_tokens: 0,
     estimated_requests: 0,
     semantic_late_hits: 0,
+    guardrail_findings: 0,
     cost_usd: 0,
   }
 }

@@ -14,5 +14,7 @@ export type MeteredUsage = {
   savedTokens?: number
   /** A semantic match arrived after the lookup budget and was not used. */
   semanticLate?: boolean
+  /** Guardrail checks that flagged, redacted or blocked something in this answer. */
+  guardrailFindings?: number
   endpoint: string
 }

@@ -59,6 +59,7 @@ export async function createKey(
     expires_at: input.expires_at && new Date(input.expires_at).toISOString(),
     requests_per_minute: input.requests_per_minute,
     budget: input.budget,
+    guardrails: input.guardrails,
     retired: [],
   }
   const entry: SecretIndexEntry = { key_id: record.id, tenant_id: tenantId }
@@ -186,6 +187,7 @@ function toApiKeyContext(record: KeyRecord): ApiKeyContext {
     scopes: record.scopes,
     requestsPerMinute: record.requests_per_minute,
     budget: record.budget,
+    guardrails: record.guardrails,
   }
 }
 

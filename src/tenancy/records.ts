@@ -4,6 +4,7 @@
  * version or edited by hand fails loudly instead of flowing on with the wrong shape.
  */
 import * as z from 'zod/mini'
+import { GuardrailPolicySchema } from '../guardrails/settings'
 import { lazy } from '../lib/lazy'
 import { BudgetSchema, KeyScopesSchema, TenantConfigSchema } from './schema'
 
@@ -34,6 +35,7 @@ export const KeyRecordSchema = lazy(() =>
     rotated_at: z.optional(z.string()),
     requests_per_minute: z.optional(z.int()),
     budget: z.optional(BudgetSchema()),
+    guardrails: z.optional(GuardrailPolicySchema()),
     /** Secrets replaced by rotation that still work until `until`. */
     retired: z.array(z.object({ secret_hash: z.string(), until: z.string() })),
   })

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
+import { GuardrailPolicySchema } from '../guardrails/settings'
 import { ResponsesSettingsSchema } from '../ingress/responses/settings'
 import { lazy } from '../lib/lazy'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
@@ -92,6 +93,8 @@ const tenantConfigFields = lazy(() => ({
   retrieval: z.optional(RetrievalSettingsSchema()),
   /** Responses API storage, retention and context budget (src/ingress/responses/settings.ts). */
   responses: z.optional(ResponsesSettingsSchema()),
+  /** Input and output checks (src/guardrails/settings.ts). */
+  guardrails: z.optional(GuardrailPolicySchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>
@@ -158,6 +161,8 @@ export const CreateKeySchema = lazy(() =>
     expires_at: z.optional(z.iso.datetime({ offset: true })),
     requests_per_minute: z.optional(perMinute()),
     budget: z.optional(BudgetSchema()),
+    /** Checks added to the tenant's (never replacing or weakening them). */
+    guardrails: z.optional(GuardrailPolicySchema()),
   })
 )
 

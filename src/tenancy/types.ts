@@ -2,6 +2,7 @@
  * @module
  * The tenancy contract the gateway core relies on: who is calling, tenant and key.
  */
+import type { GuardrailPolicyInput } from '../guardrails/settings'
 import type { Budget, TenantConfig } from './schema'
 
 export type { TenantConfig } from './schema'
@@ -22,4 +23,6 @@ export type ApiKeyContext = {
   /** The key's own requests-per-minute limit; otherwise the tenant's per-key default applies. */
   requestsPerMinute?: number
   budget?: Budget
+  /** Checks the key adds to its tenant's. */
+  guardrails?: GuardrailPolicyInput
 }

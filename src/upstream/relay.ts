@@ -6,6 +6,7 @@
  * and cancels the upstream when the client goes away.
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
+import { GatewayError } from '../errors'
 import { encodeSSE } from '../lib/sse'
 import { estimateTokens } from '../lib/tokens'
 import { UpstreamProtocolError } from '../providers/errors'
@@ -105,6 +106,8 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 }
 
 function streamError(error: unknown) {
+  // The gateway's own refusals (a guardrail block) carry their envelope.
+  if (error instanceof GatewayError) return error.toEnvelope()
   const timeout = error instanceof Error && /timeout/i.test(error.message)
   const invalid = error instanceof UpstreamProtocolError
   return {

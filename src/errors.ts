@@ -71,3 +71,8 @@ export const INTERNAL_ERROR = new GatewayError(500, 'The gateway failed to proce
   type: 'server_error',
   code: 'internal_error',
 })
+
+/** A refused credential: 401 with the challenge, the code naming which check failed. */
+export function unauthorized(message: string, code: string): GatewayError {
+  return new GatewayError(401, message, { code, headers: { 'www-authenticate': 'Bearer' } })
+}

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
+import { EndUserSettingsSchema } from '../end-users/settings'
 import { lazy } from '../lib/lazy'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
 
@@ -89,6 +90,8 @@ const tenantConfigFields = lazy(() => ({
   cache: z.optional(CacheSettingsSchema()),
   /** Retrieval defaults for chat: collection, top_k, filter, context budget (src/retrieval/settings.ts). */
   retrieval: z.optional(RetrievalSettingsSchema()),
+  /** Browser and mobile end users: CORS, JWTs, client tokens, per-user limits (src/end-users/settings.ts). */
+  end_users: z.optional(EndUserSettingsSchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>

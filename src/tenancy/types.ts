@@ -22,4 +22,8 @@ export type ApiKeyContext = {
   /** The key's own requests-per-minute limit; otherwise the tenant's per-key default applies. */
   requestsPerMinute?: number
   budget?: Budget
+  /** Epoch ms of the key's expiry: no client token it mints outlives it. */
+  expiresAt?: number
+  /** An end-user credential's own models (names or globs): it narrows the key's, never widens. */
+  endUserModels?: string[]
 }

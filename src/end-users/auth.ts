@@ -76,7 +76,7 @@ async function fromClientToken(
   if (claims.exp <= Date.now()) {
     throw unauthorized('The client token has expired.', 'expired_client_token')
   }
-  const resolved = await resolveByIds(c, redis, claims.t, claims.k, () =>
+  const resolved = await resolveByIds(c, claims.t, claims.k, () =>
     resolveKeyId(redis, claims.t, claims.k)
   )
   const settings = resolved.tenant.config.end_users
@@ -109,7 +109,7 @@ async function fromJwt(c: Context<TenantEnv>, redis: Redis, token: string): Prom
       'missing_tenant'
     )
   }
-  const resolved = await resolveByIds(c, redis, tenantId, 'jwt', async () => {
+  const resolved = await resolveByIds(c, tenantId, 'jwt', async () => {
     const keyId = (await getTenant(redis, tenantId))?.config.end_users?.jwt?.key_id
     return keyId ? resolveKeyId(redis, tenantId, keyId) : 'invalid'
   })
@@ -192,7 +192,6 @@ async function endUser(
 /** The key an end user acts under, from the isolate cache (fresh for FRESH_MS) or Redis. */
 async function resolveByIds(
   c: Context<TenantEnv>,
-  redis: Redis,
   tenantId: string,
   label: string,
   load: () => ReturnType<typeof resolveKeyId>

@@ -62,3 +62,8 @@ export function jwksCache(tenantId: string): string {
 export function endUserSpend(tenantId: string, period: string, hashedUserId: string): string {
   return `${tenantPrefix(tenantId)}spend:${period}:user:${hashedUserId}`
 }
+
+/** End users' usage for one UTC day: `<metric>|<hashedUserId>|<model>` -> count. */
+export function dailyEndUserUsage(tenantId: string, day: string): string {
+  return `${tenantPrefix(tenantId)}usage-users:${day}`
+}

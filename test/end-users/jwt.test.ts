@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { failure, tenantWithKey } from '../tenancy/fixtures'
+import { admin, failure, tenantWithKey } from '../tenancy/fixtures'
 import { APP_ORIGIN, endUserChat, mintToken, patchEndUsers } from './fixtures'
 
 const ISSUER = 'https://idp.example.com/'
@@ -146,6 +146,29 @@ describe('tenant JWTs and hostile tokens', () => {
     expect(await failure(await endUserChat(extended))).toMatchObject({
       status: 401,
       code: 'invalid_client_token',
+    })
+  })
+})
+
+describe('the JWKS URL', () => {
+  it('passes the SSRF guard when set', async () => {
+    const { tenantId, keyId } = await tenantWithKey({})
+    const response = await admin(`/admin/tenants/${tenantId}`, 'PATCH', {
+      config: {
+        end_users: {
+          jwt: {
+            jwks_url: 'http://169.254.169.254/latest/meta-data',
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            key_id: keyId,
+          },
+        },
+      },
+    })
+    expect(await failure(response)).toMatchObject({
+      status: 400,
+      code: 'unsafe_upstream_url',
+      param: 'config.end_users.jwt.jwks_url',
     })
   })
 })

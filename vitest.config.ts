@@ -4,7 +4,36 @@ import { defineConfig } from 'vitest/config'
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789'
 export const TEST_ENCRYPTION_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='
 
-export default defineConfig({
+/**
+ * Two projects: everything that runs inside workerd against the local stack, and a few Node-side
+ * checks (test/node/) for tools that need what workerd does not offer: a real file system, code
+ * generation (Ajv), child processes and signals.
+ */
+const workerd = defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      remoteBindings: false,
+      miniflare: {
+        bindings: {
+          ENVIRONMENT: 'development',
+          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+          ALLOW_LOOPBACK_UPSTREAMS: 'true',
+          UPSTASH_REDIS_REST_URL: inject('redisRestUrl'),
+          UPSTASH_REDIS_REST_TOKEN: inject('redisRestToken'),
+          UPSTASH_VECTOR_REST_URL: inject('vectorRestUrl'),
+          UPSTASH_VECTOR_REST_TOKEN: inject('vectorRestToken'),
+          MOCK_PROVIDER_URL: inject('mockProviderUrl'),
+          // The real adapters, pointed at the mock provider's OpenAI and Anthropic dialects.
+          OPENAI_BASE_URL: `${inject('mockProviderUrl')}/v1`,
+          OPENAI_API_KEY: 'test-openai-key',
+          ANTHROPIC_BASE_URL: inject('mockProviderUrl'),
+          ANTHROPIC_API_KEY: 'test-anthropic-key',
+        },
+      },
+    })),
+  ],
   resolve: {
     // As in wrangler.toml [alias]: the ESM builds these packages ship but do not declare.
     alias: {
@@ -13,53 +42,20 @@ export default defineConfig({
     },
   },
   test: {
+    name: 'workerd',
+    globalSetup: ['./test/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/node/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+  },
+})
+
+export default defineConfig({
+  test: {
     projects: [
-      {
-        extends: true,
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            remoteBindings: false,
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: 'development',
-                ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-                ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-                ALLOW_LOOPBACK_UPSTREAMS: 'true',
-                UPSTASH_REDIS_REST_URL: inject('redisRestUrl'),
-                UPSTASH_REDIS_REST_TOKEN: inject('redisRestToken'),
-                UPSTASH_VECTOR_REST_URL: inject('vectorRestUrl'),
-                UPSTASH_VECTOR_REST_TOKEN: inject('vectorRestToken'),
-                MOCK_PROVIDER_URL: inject('mockProviderUrl'),
-                // The real adapters, pointed at the mock provider's OpenAI and Anthropic dialects.
-                OPENAI_BASE_URL: `${inject('mockProviderUrl')}/v1`,
-                OPENAI_API_KEY: 'test-openai-key',
-                ANTHROPIC_BASE_URL: inject('mockProviderUrl'),
-                ANTHROPIC_API_KEY: 'test-anthropic-key',
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'workers',
-          globalSetup: ['./test/global-setup.ts'],
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/browser/**'],
-        },
-      },
-      {
-        // Node, not workerd: a real browser needs the gateway on a port (test/browser/harness.ts).
-        extends: true,
-        test: {
-          name: 'browser',
-          environment: 'node',
-          include: ['test/browser/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-        },
-      },
+      workerd,
+      { test: { name: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 60_000 } },
     ],
   },
 })

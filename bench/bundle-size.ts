@@ -13,12 +13,25 @@ export type BundleSize = { rawBytes: number; gzipBytes: number; file: string }
 
 /**
  * Builds a Worker exactly as `wrangler deploy` would (wrangler.toml's settings; `entry` replaces
- * its `main`) into `outdir` and returns the bundle's file name.
+ * its `main`) into `outdir` and returns the bundle's file name. `extraArgs` go to wrangler too
+ * (the startup check also wants the multipart upload and the source map).
  */
-export function buildWorkerBundle(outdir: string, entry?: string): string {
+export function buildWorkerBundle(
+  outdir: string,
+  entry?: string,
+  extraArgs: string[] = []
+): string {
   execFileSync(
     'npx',
-    ['wrangler', 'deploy', '--dry-run', '--outdir', outdir, ...(entry ? [entry] : [])],
+    [
+      'wrangler',
+      'deploy',
+      '--dry-run',
+      '--outdir',
+      outdir,
+      ...extraArgs,
+      ...(entry ? [entry] : []),
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },

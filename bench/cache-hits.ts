@@ -11,6 +11,8 @@ export type CacheFigures = {
   missP50: number
   exactP50: number
   semanticP50: number
+  /** The reference target (the trivial Worker), timed the same way in the same loop. */
+  referenceP50: number
   /** How each kind of request was actually answered, by `x-cache` value. */
   outcomes: Record<'miss' | 'exact' | 'semantic', Record<string, number>>
 }
@@ -18,8 +20,13 @@ export type CacheFigures = {
 /** Lets the cache write (waitUntil) land before the hit is asked for. */
 const SETTLE_MS = 20
 
-export async function cacheHits(target: Target, samples: number): Promise<CacheFigures> {
+export async function cacheHits(
+  target: Target,
+  reference: Target,
+  samples: number
+): Promise<CacheFigures> {
   const times = { miss: [] as number[], exact: [] as number[], semantic: [] as number[] }
+  const referenceTimes: number[] = []
   const outcomes: CacheFigures['outcomes'] = { miss: {}, exact: {}, semantic: {} }
   const ask = async (kind: keyof typeof times, question: string, expected: string) => {
     const { ms, status } = await timedChat(target, question)
@@ -33,28 +40,42 @@ export async function cacheHits(target: Target, samples: number): Promise<CacheF
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
     await ask('exact', question, 'HIT')
     await ask('semantic', question.toUpperCase().replace('?', '!'), 'SEMANTIC-HIT')
+    referenceTimes.push((await timedChat(reference, question)).ms)
   }
   const p50 = (values: number[]) => percentile(ascending(values), 0.5)
   return {
     missP50: p50(times.miss),
     exactP50: p50(times.exact),
     semanticP50: p50(times.semantic),
+    referenceP50: p50(referenceTimes),
     outcomes,
   }
+}
+
+/** One request, timed to the end of its body (read, so the connection is reusable). */
+export async function timedFetch(
+  target: Pick<Target, 'url' | 'headers'>,
+  body: string
+): Promise<{ ms: number; headersAt: number; response: Response; text: string }> {
+  const started = performance.now()
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body,
+  })
+  const headersAt = performance.now()
+  const text = await response.text()
+  return { ms: performance.now() - started, headersAt, response, text }
 }
 
 async function timedChat(
   target: Target,
   question: string
 ): Promise<{ ms: number; status: string }> {
-  const started = performance.now()
-  const response = await fetch(target.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...target.headers },
-    body: JSON.stringify({ model: target.model, messages: [{ role: 'user', content: question }] }),
-  })
-  await response.arrayBuffer()
-  const ms = performance.now() - started
+  const { ms, response } = await timedFetch(
+    target,
+    JSON.stringify({ model: target.model, messages: [{ role: 'user', content: question }] })
+  )
   return {
     ms,
     status: response.ok ? (response.headers.get('x-cache') ?? 'none') : `HTTP ${response.status}`,

@@ -15,6 +15,8 @@ export type LoadSpec = {
   overallRate?: number
   headers: Record<string, string>
   body: (sequence: number) => string
+  /** Per-request headers on top of `headers` (a different API key each request, say). */
+  headersFor?: (sequence: number) => Record<string, string>
 }
 
 export type LoadResult = {
@@ -47,7 +49,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       {
         setupRequest: (request) => {
           sequence += 1
-          return { ...request, body: spec.body(sequence) }
+          const extra = spec.headersFor?.(sequence)
+          return {
+            ...request,
+            body: spec.body(sequence),
+            ...(extra ? { headers: { ...request.headers, ...extra } } : {}),
+          }
         },
       },
     ],

@@ -4,10 +4,32 @@
  * hits all targets alike. Figures are per-round differences against a baseline, then the median
  * across rounds.
  */
-import { failures, runLoad } from './load.ts'
-import { ascending, median, percentile } from './stats.ts'
+import { failures, type LoadSpec, runLoad } from './load.ts'
+import { ascending, median, percentile, rotate } from './stats.ts'
 
-export type Target = { name: string; url: string; headers: Record<string, string>; model: string }
+export type Target = {
+  name: string
+  url: string
+  headers: Record<string, string>
+  model: string
+  /** The process serving it (workerd or Node), for its CPU and memory; none for direct. */
+  pid?: number
+  /** Request bodies; unique prompts from `chatBody` unless set (an exact hit repeats one). */
+  body?: (sequence: number) => string
+  headersFor?: (sequence: number) => Record<string, string>
+}
+
+/** The request `runLoad` sends to a target: its body and headers. */
+export function loadRequest(
+  target: Target
+): Pick<LoadSpec, 'url' | 'headers' | 'body' | 'headersFor'> {
+  return {
+    url: target.url,
+    headers: target.headers,
+    body: target.body ?? ((sequence) => chatBody(target.model, sequence)),
+    ...(target.headersFor ? { headersFor: target.headersFor } : {}),
+  }
+}
 
 export type RoundFigures = {
   p50: number
@@ -98,13 +120,7 @@ async function measure(
   connections: number,
   seconds: number
 ): Promise<{ figures: RoundFigures; latencies: number[] }> {
-  const result = await runLoad({
-    url: target.url,
-    connections,
-    durationSeconds: seconds,
-    headers: target.headers,
-    body: (sequence) => chatBody(target.model, sequence),
-  })
+  const result = await runLoad({ ...loadRequest(target), connections, durationSeconds: seconds })
   const sorted = ascending(result.latencies)
   return {
     figures: {
@@ -116,9 +132,4 @@ async function measure(
     },
     latencies: result.latencies,
   }
-}
-
-function rotate<T>(items: T[], by: number): T[] {
-  const shift = by % items.length
-  return [...items.slice(shift), ...items.slice(0, shift)]
 }

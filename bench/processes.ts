@@ -61,21 +61,39 @@ export function residentBytes(pid: number): number {
 
 /** workerd processes this process spawned (Miniflare starts one per instance). */
 export function workerdChildren(): Set<number> {
+  return childProcesses(process.pid, 'workerd')
+}
+
+/** Direct children of `parent` whose command name starts with `command`, from /proc. */
+export function childProcesses(parent: number, command: string): Set<number> {
   const found = new Set<number>()
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // The command name sits in parentheses and may itself contain spaces.
-      const close = stat.lastIndexOf(')')
-      const command = stat.slice(stat.indexOf('(') + 1, close)
-      const parent = Number(stat.slice(close + 2).split(' ')[1])
-      if (parent === process.pid && command.startsWith('workerd')) found.add(Number(entry))
+      const stat = parseStat(readFileSync(`/proc/${entry}/stat`, 'utf8'))
+      if (stat.parent === parent && stat.command.startsWith(command)) found.add(Number(entry))
     } catch {
       // the process ended while we looked
     }
   }
   return found
+}
+
+/** The fields of /proc/<pid>/stat the benchmark reads (proc(5)), counted from the state field. */
+export type ProcStat = { command: string; parent: number; utimeTicks: number; stimeTicks: number }
+
+export function parseStat(stat: string): ProcStat {
+  // The command name sits in parentheses and may itself contain spaces or parentheses.
+  const close = stat.lastIndexOf(')')
+  const fields = stat.slice(close + 2).split(' ')
+  return {
+    command: stat.slice(stat.indexOf('(') + 1, close),
+    parent: Number(fields[1]),
+    // Fields 14 and 15 of proc(5), the 12th and 13th after the state: user and system time of
+    // every thread of the process (not of its children), in clock ticks.
+    utimeTicks: Number(fields[11]),
+    stimeTicks: Number(fields[12]),
+  }
 }
 
 export function freePort(): Promise<number> {

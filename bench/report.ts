@@ -4,12 +4,24 @@ import { availableParallelism, cpus, totalmem } from 'node:os'
 
 export type Verdict = 'pass' | 'miss' | 'info' | 'not measured'
 
-export type Row = { figure: string; value: string; target: string; verdict: Verdict }
+export type Row = {
+  figure: string
+  value: string
+  target: string
+  verdict: Verdict
+  /** Who set the target (bench/thresholds.ts); issue 11's rows are also listed first. */
+  source?: string
+}
+
+export type Section = { title: string; lines: string[] }
+
+/** One figure group: its rows, how they were measured, and any detail tables. */
+export type GroupReport = { title: string; rows: Row[]; method: string[]; sections: Section[] }
 
 export type Report = {
-  rows: Row[]
+  groups: GroupReport[]
+  /** Method notes that apply to every group. */
   method: string[]
-  sections: Array<{ title: string; lines: string[] }>
   chart: string
   command: string
   seconds: number
@@ -35,6 +47,9 @@ export function machineFacts(versions: Record<string, string>): string[] {
 }
 
 export function writeReport(file: string, report: Report, facts: string[]): void {
+  const targets = report.groups.flatMap((group) =>
+    group.rows.filter((row) => row.source === 'issue 11')
+  )
   const text = [
     '# Benchmark results',
     '',
@@ -42,15 +57,30 @@ export function writeReport(file: string, report: Report, facts: string[]): void
     '',
     ...facts,
     '',
-    table(report.rows),
+    '## Targets of the request-path rebuild (issue 11)',
     '',
+    targets.length > 0 ? table(targets) : 'No group that measures them ran.',
+    '',
+    `![Latency percentiles and CPU per request](${report.chart})`,
+    '',
+    '## Every figure',
+    '',
+    ...report.groups.flatMap((group) => [`### ${group.title}`, '', table(group.rows), '']),
     '## Method',
     '',
     ...report.method.map((line) => `- ${line}`),
     '',
-    `![Latency percentiles](${report.chart})`,
+    ...report.groups.flatMap((group) => [
+      `### ${group.title}`,
+      '',
+      ...group.method.map((line) => `- ${line}`),
+      '',
+    ]),
+    '## Detail',
     '',
-    ...report.sections.flatMap((section) => [`## ${section.title}`, '', ...section.lines, '']),
+    ...report.groups.flatMap((group) =>
+      group.sections.flatMap((section) => [`### ${section.title}`, '', ...section.lines, ''])
+    ),
   ].join('\n')
   writeFileSync(file, text)
 }

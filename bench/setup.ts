@@ -6,9 +6,18 @@
 import { randomBytes } from 'node:crypto'
 import { type BundleSize, bundleSize } from './bundle-size.ts'
 import type { Target } from './overhead.ts'
-import { type Portkey, type StackAddresses, startPortkey, startStackProcess } from './processes.ts'
+import {
+  type Child,
+  childProcesses,
+  type Portkey,
+  type StackAddresses,
+  startPortkey,
+  startStackProcess,
+} from './processes.ts'
 import {
   buildWorker,
+  loadPortkeyWorker,
+  PORTKEY_WORKER,
   type RunningWorker,
   startWorker,
   TRIVIAL_WORKER,
@@ -16,15 +25,20 @@ import {
 } from './runtime.ts'
 
 export type Bench = {
-  stack: StackAddresses
+  stack: StackAddresses & Pick<Child, 'pid'> & { redisServerPid: number | undefined }
   gateway: RunningWorker
   trivial: RunningWorker
   portkey: Portkey
-  bundles: { gateway: WorkerBundle; trivial: WorkerBundle }
+  /** Portkey's Worker build in workerd; undefined when its bundle is not on this machine. */
+  portkeyWorker: RunningWorker | undefined
+  bundles: { gateway: WorkerBundle; trivial: WorkerBundle; portkey: WorkerBundle | undefined }
   bundleSize: BundleSize
-  gatewayVars: Record<string, string>
-  trivialVars: Record<string, string>
   adminToken: string
+  /**
+   * One more gateway workerd on the same stores, with some variables replaced (the stand-ins'
+   * URLs pointed at a delaying proxy, say); the caller closes it.
+   */
+  startGateway(overrides: Record<string, string>): Promise<RunningWorker>
   close(): Promise<void>
 }
 
@@ -59,16 +73,21 @@ export async function startBench(): Promise<Bench> {
     closers.push(trivial.close)
     const portkey = await startPortkey()
     closers.push(portkey.close)
+    const portkeyBundle = loadPortkeyWorker()
+    const portkeyWorker = portkeyBundle
+      ? await startWorker(portkeyBundle, PORTKEY_WORKER.vars, PORTKEY_WORKER.runtime)
+      : undefined
+    if (portkeyWorker) closers.push(portkeyWorker.close)
     return {
-      stack,
+      stack: { ...stack, redisServerPid: [...childProcesses(stack.pid, 'redis-server')][0] },
       gateway,
       trivial,
       portkey,
-      bundles: { gateway: gatewayBundle, trivial: trivialBundle },
+      portkeyWorker,
+      bundles: { gateway: gatewayBundle, trivial: trivialBundle, portkey: portkeyBundle },
       bundleSize: bundleSize(Buffer.from(gatewayBundle.code), gatewayBundle.file),
-      gatewayVars,
-      trivialVars,
       adminToken,
+      startGateway: (overrides) => startWorker(gatewayBundle, { ...gatewayVars, ...overrides }),
       close,
     }
   } catch (error) {
@@ -77,33 +96,66 @@ export async function startBench(): Promise<Bench> {
   }
 }
 
+export type ReferenceTargets = {
+  direct: Target
+  trivial: Target
+  portkey: Target
+  /** Portkey's Worker build in workerd, when its bundle is here. */
+  portkeyWorker: Target | undefined
+}
+
 /** Direct to the mock, through the trivial Worker, and through Portkey: no gateway key needed. */
-export function referenceTargets(
-  bench: Bench,
-  model: string
-): { direct: Target; trivial: Target; portkey: Target } {
+export function referenceTargets(bench: Bench, model: string): ReferenceTargets {
   const headers = { authorization: 'Bearer bench' }
+  const portkeyHeaders = {
+    ...headers,
+    'x-portkey-provider': 'openai',
+    'x-portkey-custom-host': `${bench.stack.mockProviderUrl}/v1`,
+  }
+  const worker = bench.portkeyWorker
   return {
     direct: { name: 'direct', url: `${bench.stack.mockProviderUrl}${CHAT}`, headers, model },
-    trivial: { name: 'trivial Worker', url: `${bench.trivial.url}${CHAT}`, headers, model },
-    portkey: {
-      name: 'Portkey',
-      url: `${bench.portkey.url}${CHAT}`,
-      headers: {
-        ...headers,
-        'x-portkey-provider': 'openai',
-        'x-portkey-custom-host': `${bench.stack.mockProviderUrl}/v1`,
-      },
+    trivial: {
+      name: 'trivial Worker',
+      url: `${bench.trivial.url}${CHAT}`,
+      headers,
       model,
+      ...pid(bench.trivial.pid),
+    },
+    portkey: {
+      name: 'Portkey (Node)',
+      url: `${bench.portkey.url}${CHAT}`,
+      headers: portkeyHeaders,
+      model,
+      pid: bench.portkey.pid,
+    },
+    portkeyWorker: worker && {
+      name: 'Portkey (workerd)',
+      url: `${worker.url}${CHAT}`,
+      headers: portkeyHeaders,
+      model,
+      ...pid(worker.pid),
     },
   }
 }
 
-export function gatewayTarget(bench: Bench, name: string, apiKey: string, model: string): Target {
+export function gatewayTarget(
+  bench: Bench,
+  name: string,
+  apiKey: string,
+  model: string,
+  worker: RunningWorker = bench.gateway
+): Target {
   return {
     name,
-    url: `${bench.gateway.url}${CHAT}`,
+    url: `${worker.url}${CHAT}`,
     headers: { authorization: `Bearer ${apiKey}` },
     model,
+    ...pid(worker.pid),
   }
+}
+
+/** Only a found pid: an absent one leaves the property out (exactOptionalPropertyTypes style). */
+function pid(value: number | undefined): { pid?: number } {
+  return value === undefined ? {} : { pid: value }
 }

@@ -1,4 +1,4 @@
-/** Order statistics over latency samples (milliseconds). */
+/** Order statistics over latency samples (milliseconds), and the round order of interleaved runs. */
 
 /** Nearest-rank percentile of `q` in [0, 1]; `sorted` must be ascending. */
 export function percentile(sorted: readonly number[], q: number): number {
@@ -17,4 +17,10 @@ export function mean(values: readonly number[]): number {
 
 export function ascending(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b)
+}
+
+/** The items shifted left by `by`, so interleaved runs start with a different target each round. */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
 }

@@ -5,7 +5,15 @@
 import { median } from './stats.ts'
 
 export type StreamTiming =
-  | { ok: true; firstFrameMs: number; totalMs: number }
+  | {
+      ok: true
+      /** `performance.now()` when the response headers arrived. */
+      headersAt: number
+      firstFrameMs: number
+      totalMs: number
+      /** ms between consecutive reads that carried a data frame: what a reader sees as jitter. */
+      gapsMs: number[]
+    }
   | { ok: false; error: string }
 
 export async function timeStream(
@@ -19,17 +27,23 @@ export async function timeStream(
     headers: { 'content-type': 'application/json', ...headers },
     body,
   })
+  const headersAt = performance.now()
   if (!response.ok || !response.body) {
     return { ok: false, error: `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}` }
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   let firstFrameMs: number | undefined
+  let lastFrameAt: number | undefined
+  const gapsMs: number[] = []
   let text = ''
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break
-    if (firstFrameMs === undefined && value.includes('data:')) {
-      firstFrameMs = performance.now() - started
+    if (value.includes('data:')) {
+      const now = performance.now()
+      if (firstFrameMs === undefined) firstFrameMs = now - started
+      if (lastFrameAt !== undefined) gapsMs.push(now - lastFrameAt)
+      lastFrameAt = now
     }
     text += value
   }
@@ -37,7 +51,7 @@ export async function timeStream(
   if (firstFrameMs === undefined || !text.includes('data: [DONE]')) {
     return { ok: false, error: `stream ended without [DONE]: ${text.slice(-200)}` }
   }
-  return { ok: true, firstFrameMs, totalMs }
+  return { ok: true, headersAt, firstFrameMs, totalMs, gapsMs }
 }
 
 export type StreamTarget = {
@@ -47,8 +61,16 @@ export type StreamTarget = {
   body: string
 }
 
-/** Per-round medians (NaN for a round where every stream failed), aligned across targets. */
-export type StreamSeries = { firstFrame: number[]; total: number[]; failures: string[] }
+/**
+ * Per-round medians (NaN for a round where every stream failed), aligned across targets, and
+ * every inter-frame gap of every stream.
+ */
+export type StreamSeries = {
+  firstFrame: number[]
+  total: number[]
+  gaps: number[]
+  failures: string[]
+}
 
 /** Round-robin over the targets, `perRound` streams each per round. */
 export async function streamRounds(
@@ -56,16 +78,19 @@ export async function streamRounds(
   rounds: number,
   perRound: number
 ): Promise<Map<string, StreamSeries>> {
-  const series = targets.map((): StreamSeries => ({ firstFrame: [], total: [], failures: [] }))
+  const series = targets.map(emptySeries)
   for (let round = 0; round < rounds; round += 1) {
     for (const [index, target] of targets.entries()) {
       const timings: Array<{ firstFrameMs: number; totalMs: number }> = []
+      const gaps = series[index]?.gaps
       for (let i = 0; i < perRound; i += 1) {
         const timing = await timeStream(target.url, target.headers, target.body).catch(
           (error: unknown): StreamTiming => ({ ok: false, error: String(error) })
         )
-        if (timing.ok) timings.push(timing)
-        else series[index]?.failures.push(timing.error)
+        if (timing.ok) {
+          timings.push(timing)
+          gaps?.push(...timing.gapsMs)
+        } else series[index]?.failures.push(timing.error)
       }
       series[index]?.firstFrame.push(median(timings.map((timing) => timing.firstFrameMs)))
       series[index]?.total.push(median(timings.map((timing) => timing.totalMs)))
@@ -84,6 +109,6 @@ export function addedPerRound(ours: number[], theirs: number[]): number {
   )
 }
 
-function emptySeries(): StreamSeries {
-  return { firstFrame: [], total: [], failures: [] }
+export function emptySeries(): StreamSeries {
+  return { firstFrame: [], total: [], gaps: [], failures: [] }
 }

@@ -2,12 +2,12 @@
  * Benchmark tenants and keys, created through the gateway's admin API like any other, with the
  * tenant config each profile needs (src/tenancy/schema.ts).
  */
-import { createTenantWithKey } from '../dev/lib/admin-client.ts'
+import { createTenantWithKey, type TenantWithKey } from '../dev/lib/admin-client.ts'
 
 export type TenantConfig = Record<string, unknown>
 
 /** Limits far above what a run can reach: every check runs, none refuses. */
-const UNREACHABLE_LIMITS = {
+export const UNREACHABLE_LIMITS = {
   requests_per_minute: 10_000_000,
   tokens_per_minute: 1_000_000_000,
   max_concurrent: 10_000,
@@ -33,10 +33,41 @@ export async function createTenantKey(
   name: string,
   config: TenantConfig
 ): Promise<string> {
-  const { apiKey } = await createTenantWithKey(gatewayUrl, adminToken, {
-    name,
-    config,
-    keyName: 'bench',
-  })
-  return apiKey
+  return (await createTenant(gatewayUrl, adminToken, name, config)).apiKey
+}
+
+export async function createTenant(
+  gatewayUrl: string,
+  adminToken: string,
+  name: string,
+  config: TenantConfig
+): Promise<TenantWithKey> {
+  return createTenantWithKey(gatewayUrl, adminToken, { name, config, keyName: 'bench' })
+}
+
+/** More keys for one tenant, a few requests at a time so the admin API is not flooded. */
+export async function createKeys(
+  gatewayUrl: string,
+  adminToken: string,
+  tenantId: string,
+  count: number
+): Promise<string[]> {
+  const secrets: string[] = []
+  const PARALLEL = 8
+  for (let start = 0; start < count; start += PARALLEL) {
+    const batch = Array.from({ length: Math.min(PARALLEL, count - start) }, async () => {
+      const response = await fetch(`${gatewayUrl}/admin/tenants/${tenantId}/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'bench-cold' }),
+      })
+      const json = (await response.json()) as { secret?: unknown }
+      if (!response.ok || typeof json.secret !== 'string') {
+        throw new Error(`creating a key answered ${response.status}: ${JSON.stringify(json)}`)
+      }
+      return json.secret
+    })
+    secrets.push(...(await Promise.all(batch)))
+  }
+  return secrets
 }

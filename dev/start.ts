@@ -2,17 +2,22 @@
  * `npm start`: the whole gateway on this machine with one command and no accounts. Starts the
  * local stack (redis-server, the Upstash stand-ins, the mock provider unless real provider keys
  * are configured) and `wrangler dev` wired to it, seeds a development tenant and key, and prints
- * a curl that works as printed. Ctrl-C stops every process it started.
+ * a curl that works as printed. Ctrl-C, SIGTERM and SIGHUP stop every process it started, and so
+ * does the death of whatever started it (npm, an IDE), so nothing is left behind.
+ * Secrets reach wrangler in a private file (mode 0600), never on a command line `ps` shows.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { onAncestorExit } from './lib/ancestors.ts'
+import { portIsFree } from './lib/ports.ts'
 import { REDIS_INSTALL_HINT } from './redis-server.ts'
 import { seedDevelopmentTenant } from './seed.ts'
 import { type Stack, startStack } from './stack.ts'
 
-const DATA_DIR = '.dev-data'
+// A separate folder lets a second stack (the front-door tests) run beside the usual one.
+const DATA_DIR = process.env.DEV_DATA_DIR ?? '.dev-data'
 const port = Number(process.env.PORT ?? 8787)
 const realProviderConfigured = Boolean(
   process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL || process.env.ANTHROPIC_API_KEY
@@ -31,6 +36,11 @@ let wrangler: ChildProcess | undefined
 let stopping = false
 
 async function main(): Promise<void> {
+  // Before anything starts: a second gateway on a taken port would talk to the first one.
+  if (!(await portIsFree(port))) {
+    console.error(`port ${port} is in use; set PORT`)
+    process.exit(1)
+  }
   try {
     stack = await startStack({ dataDir: DATA_DIR, withMockProvider: !realProviderConfigured })
   } catch (error) {
@@ -57,9 +67,7 @@ async function main(): Promise<void> {
     MODEL_CATALOG: process.env.MODEL_CATALOG,
     PROVIDERS: process.env.PROVIDERS,
   }
-  const varArgs = Object.entries(vars).flatMap(([name, value]) =>
-    value ? ['--var', `${name}:${value}`] : []
-  )
+  const envFiles = [...(existsSync('.dev.vars') ? ['.dev.vars'] : []), writeEnvFile(vars)]
   // Its own process group, so stopping it stops workerd and every helper wrangler starts.
   wrangler = spawn(
     process.execPath,
@@ -71,7 +79,8 @@ async function main(): Promise<void> {
       '--ip',
       '127.0.0.1',
       '--show-interactive-dev-session=false',
-      ...varArgs,
+      // Later files win: the user's own .dev.vars first, then what this run wires up.
+      ...envFiles.flatMap((file) => ['--env-file', file]),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -108,6 +117,26 @@ Try it:
 Ctrl-C stops everything.`)
 }
 
+const ENV_FILE = join(DATA_DIR, 'wrangler.env')
+
+/** The vars for wrangler, in dotenv form, readable by this user only. */
+function writeEnvFile(vars: Record<string, string | undefined>): string {
+  const lines = Object.entries(vars).flatMap(([name, value]) =>
+    value ? [`${name}=${dotenvQuoted(name, value)}`] : []
+  )
+  writeFileSync(ENV_FILE, `${lines.join('\n')}\n`, { mode: 0o600 })
+  return ENV_FILE
+}
+
+/** Quoted with a character the value does not hold; dotenv has no escape that works in all. */
+function dotenvQuoted(name: string, value: string): string {
+  const quote = ["'", '"', '`'].find((candidate) => !value.includes(candidate))
+  if (quote === undefined || /[\r\n]/.test(value)) {
+    throw new Error(`${name} holds quotes of every kind or a line break; it cannot go to wrangler`)
+  }
+  return `${quote}${value}${quote}`
+}
+
 function persistentSecret(name: string, make: () => string): string {
   const file = join(DATA_DIR, name)
   if (existsSync(file)) return readFileSync(file, 'utf8').trim()
@@ -141,6 +170,7 @@ async function stop(code: number): Promise<void> {
     signalGroup(group, 'SIGKILL')
   }
   await stack?.close()
+  rmSync(ENV_FILE, { force: true })
   process.exit(code)
 }
 
@@ -152,8 +182,10 @@ function signalGroup(group: number, signal: NodeJS.Signals): void {
   }
 }
 
-process.on('SIGINT', () => void stop(0))
-process.on('SIGTERM', () => void stop(0))
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => void stop(0))
+// The death of whatever started this (npm, an IDE, a terminal) stops it like Ctrl-C.
+onAncestorExit(() => void stop(0))
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error)
   void stop(1)

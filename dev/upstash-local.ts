@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { onAncestorExit } from './lib/ancestors.ts'
 import { spawnRedisServer } from './redis-server.ts'
 import { GATEWAY_INDEX } from './stack.ts'
 import { redisTokens, vectorTokens } from './upstash-local/tokens.ts'
@@ -83,8 +84,11 @@ async function main(): Promise<void> {
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {})
   }
-  process.once('SIGINT', () => stop().then(() => process.exit(0)))
-  process.once('SIGTERM', () => stop().then(() => process.exit(0)))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => stop().then(() => process.exit(0)))
+  }
+  // Stopped like on Ctrl-C when npm (or whatever started it) goes away without passing a signal on.
+  onAncestorExit(() => void stop().then(() => process.exit(0)))
   try {
     const redisServer = await spawnRedisServer({ dataDir })
     closers.push(redisServer.close)

@@ -14,6 +14,7 @@ import { requestId } from './middleware/request-id'
 import { securityHeaders } from './middleware/security-headers'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
+import { openApiRoutes } from './routes/openapi'
 import { v1Routes } from './routes/v1'
 
 function base(): Hono<AppEnv> {
@@ -22,6 +23,7 @@ function base(): Hono<AppEnv> {
   app.use('*', requestId())
   // Liveness answers before configuration is read: it must not depend on secrets being right.
   app.route('/', healthRoutes)
+  app.route('/', openApiRoutes)
   app.onError(errorHandler())
   app.notFound(notFoundHandler())
   return app

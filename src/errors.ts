@@ -76,3 +76,15 @@ export const INTERNAL_ERROR = new GatewayError(500, 'The gateway failed to proce
 export function unauthorized(message: string, code: string): GatewayError {
   return new GatewayError(401, message, { code, headers: { 'www-authenticate': 'Bearer' } })
 }
+
+/** One answer for "no such model" and "not yours": scopes do not reveal what exists. */
+export function modelNotFound(model: string): GatewayError {
+  return new GatewayError(
+    404,
+    `The model '${model}' does not exist or you do not have access to it.`,
+    {
+      param: 'model',
+      code: 'model_not_found',
+    }
+  )
+}

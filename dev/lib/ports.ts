@@ -13,3 +13,12 @@ export function freePort(): Promise<number> {
     })
   })
 }
+
+/** Whether a server could listen on this loopback port now (nothing else holds it). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+}

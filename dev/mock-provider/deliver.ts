@@ -110,9 +110,14 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 function flushed(res: ServerResponse, chunk: string): Promise<void> {
   if (chunk === '' || res.destroyed) return Promise.resolve()
   return new Promise((resolve) => {
-    res.write(chunk, () => resolve())
-    // A destroyed socket may never call back.
-    res.once('close', () => resolve())
+    // A destroyed socket may never call back, so a close also resolves; the listener goes once
+    // the write lands, or a long stream would pile up one per chunk (MaxListenersExceededWarning).
+    const done = () => {
+      res.off('close', done)
+      resolve()
+    }
+    res.once('close', done)
+    res.write(chunk, done)
   })
 }
 

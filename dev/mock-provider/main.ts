@@ -18,5 +18,4 @@ console.log(`mock provider listening on ${provider.url} (OpenAI base URL ${provi
 const stop = () => {
   provider.close().then(() => process.exit(0))
 }
-process.once('SIGINT', stop)
-process.once('SIGTERM', stop)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop)

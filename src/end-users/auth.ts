@@ -25,12 +25,15 @@ import { matchesOrigin } from './origins'
 import type { EndUserLimits, EndUserSettings } from './settings'
 import type { EndUser } from './types'
 
-/** Inference only: never admin, keys, collections, cache purge, usage or minting more tokens. */
+/** Inference only (OpenAI and Anthropic dialects): never admin, keys, collections, cache purge, usage or minting more tokens. */
 export const END_USER_ENDPOINTS = [
   '/v1/chat/completions',
   '/v1/embeddings',
   '/v1/models',
   '/v1/models/*',
+  // The Anthropic dialect of chat: the same pipeline, so the same end-user limits.
+  '/v1/messages',
+  '/v1/messages/count_tokens',
 ]
 
 export const TENANT_HEADER = 'x-gateway-tenant'

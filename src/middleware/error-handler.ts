@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../env'
 import { GatewayError, INTERNAL_ERROR } from '../errors'
+import { anthropicErrorResponse, speaksAnthropic } from '../ingress/anthropic/errors'
 import { logFailure } from '../lib/log'
 import { resolveRequestId } from '../lib/request-id'
 import { dependencyUnavailable } from '../upstash/dependency'
@@ -31,6 +32,7 @@ export function respondWithError<E extends AppEnv>(c: Context<E>, error: Gateway
   // The request id is set even when the failure came before the middleware that sets it.
   const requestId = c.get('requestId') ?? resolveRequestId(c.req.header(REQUEST_ID_HEADER))
   const headers = { ...error.headers, [REQUEST_ID_HEADER]: requestId }
+  if (speaksAnthropic(c.req.path, c.req.raw.headers)) return anthropicErrorResponse(error, headers)
   return c.json(error.toEnvelope(), error.status, headers)
 }
 

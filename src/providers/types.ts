@@ -7,7 +7,13 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings'
 import type { ChatRequest, EmbeddingsRequest } from '../openai/chat-request'
 
-export type Usage = { promptTokens: number; completionTokens: number; cachedTokens: number }
+export type Usage = {
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  /** Prompt-cache writes (Anthropic reports them), counted inside promptTokens too. */
+  cacheWriteTokens?: number
+}
 
 /** Where and as whom to call a provider: the deployment's settings or a tenant's own key. */
 export type Credentials = { apiKey: string | undefined; baseUrl: string }

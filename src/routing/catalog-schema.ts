@@ -13,7 +13,7 @@ export const TargetSchema = lazy(() =>
     /** Lower first; higher priorities are fallbacks. */
     priority: z._default(z.int().check(z.gte(0)), 0),
     timeoutMs: z._default(positiveMs(), 120_000),
-    firstByteTimeoutMs: z._default(positiveMs(), 30_000),
+    firstByteTimeoutMs: z._default(positiveMs(), 15_000),
     retries: z._default(z.int().check(z.gte(0), z.lte(5)), 1),
   })
 )

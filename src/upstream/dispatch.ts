@@ -94,7 +94,8 @@ export async function dispatch<T>(
         if (!failure.retryable) throw toClientError(failure)
         recordFailure(targetKey(target))
         lastFailure = failure
-        if (retry === target.retries) break
+        // A target that timed out is likely to again: the next target, not a second wait here.
+        if (retry === target.retries || failure.kind === 'timeout') break
         const wait = failure.retryAfterMs ?? backoff(retry, backoffBaseMs)
         // A long retry-after is better spent on the next target than waiting here.
         if (wait > maxRetryAfterMs) break

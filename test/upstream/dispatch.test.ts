@@ -70,8 +70,8 @@ describe('dispatch', () => {
     })
   })
 
-  it('times out at the first byte and moves to the next target', async () => {
-    const slow = { ...target('slow', 0), firstByteTimeoutMs: 50 }
+  it('times out at the first byte and moves to the next target without retrying the hung one', async () => {
+    const slow = { ...target('slow', 3), firstByteTimeoutMs: 50 }
     const fast = target('fast', 0)
     const result = await dispatch([slow, fast], (t, signal) =>
       t === slow

@@ -11,6 +11,13 @@ import type { ChatMessage, ChatRequest } from '../../openai/chat-request'
 type Block = Record<string, unknown>
 type AnthropicMessage = { role: 'user' | 'assistant'; content: Block[] }
 
+/**
+ * Anthropic-only settings (`thinking`, `top_k`) a request may carry in the internal form, for
+ * Anthropic targets alone; the Anthropic ingress puts them here, other adapters drop the field.
+ */
+export const ANTHROPIC_PASSTHROUGH = 'x_anthropic'
+const PASSTHROUGH_FIELDS = ['thinking', 'top_k'] as const
+
 /** Anthropic requires max_tokens; OpenAI does not. */
 export const DEFAULT_MAX_TOKENS = 4096
 
@@ -49,7 +56,13 @@ export function toAnthropicBody(
     })),
     tool_choice: toolChoice(body),
     metadata: body.user ? { user_id: body.user } : undefined,
+    ...passthrough(body[ANTHROPIC_PASSTHROUGH]),
   })
+}
+
+function passthrough(value: unknown): Record<string, unknown> {
+  if (!isRecord(value)) return {}
+  return Object.fromEntries(PASSTHROUGH_FIELDS.map((name) => [name, value[name]]))
 }
 
 function toolChoice(body: ChatRequest): Record<string, unknown> | undefined {
@@ -118,6 +131,8 @@ function contentBlocks(
     ) {
       return { type: 'image', source: imageSource(part.image_url.url) }
     }
+    const pdf = part.type === 'file' && isRecord(part.file) ? pdfSource(part.file) : undefined
+    if (pdf) return { type: 'document', source: pdf }
     throw new GatewayError(
       400,
       `Content part type '${part.type}' is not supported by Anthropic models.`,
@@ -133,6 +148,13 @@ function imageSource(url: string): Block {
   const dataUrl = /^data:([^;]+);base64,(.*)$/s.exec(url)
   if (dataUrl) return { type: 'base64', media_type: dataUrl[1], data: dataUrl[2] }
   return { type: 'url', url }
+}
+
+/** A PDF sent inline as OpenAI's `file` part (`file_data` is a data URL). */
+function pdfSource(file: Record<string, unknown>): Block | undefined {
+  const data = typeof file.file_data === 'string' ? file.file_data : ''
+  const match = /^data:application\/pdf;base64,(.*)$/s.exec(data)
+  return match ? { type: 'base64', media_type: 'application/pdf', data: match[1] } : undefined
 }
 
 function textOf(content: string | ReadonlyArray<Record<string, unknown>> | null): string {

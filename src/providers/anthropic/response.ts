@@ -27,10 +27,12 @@ export function anthropicUsage(usage: unknown): Usage | undefined {
   if (!isRecord(usage)) return undefined
   const count = (name: string) => (typeof usage[name] === 'number' ? (usage[name] as number) : 0)
   const cachedTokens = count('cache_read_input_tokens')
+  const cacheWriteTokens = count('cache_creation_input_tokens')
   return {
-    promptTokens: count('input_tokens') + cachedTokens + count('cache_creation_input_tokens'),
+    promptTokens: count('input_tokens') + cachedTokens + cacheWriteTokens,
     completionTokens: count('output_tokens'),
     cachedTokens,
+    ...(cacheWriteTokens > 0 ? { cacheWriteTokens } : {}),
   }
 }
 

@@ -6,6 +6,7 @@
 import type { ChatCompletion } from 'openai/resources/chat/completions'
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings'
 import { isRecord } from '../../lib/json'
+import { ANTHROPIC_PASSTHROUGH } from '../anthropic/request'
 import { errorEnvelopeDetail, UpstreamProtocolError } from '../errors'
 import { checkCompletion } from '../shape'
 import type { ChatCall, Credentials, ProviderAdapter } from '../types'
@@ -46,7 +47,11 @@ export function openAICompatible(settings: OpenAICompatibleSettings): ProviderAd
     requiresApiKey: settings.requiresApiKey ?? true,
 
     chatRequest({ body, model, stream, credentials }: ChatCall): Request {
-      const { retrieval: _gatewayOnly, ...upstreamBody } = body
+      const {
+        retrieval: _gatewayOnly,
+        [ANTHROPIC_PASSTHROUGH]: _anthropicOnly,
+        ...upstreamBody
+      } = body
       // Always ask for usage: every streamed request is metered with exact counts.
       const streamOptions = stream ? { ...body.stream_options, include_usage: true } : undefined
       return new Request(endpoint(credentials, 'chat/completions', model), {

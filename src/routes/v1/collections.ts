@@ -38,7 +38,7 @@ import { FilterText, TopK } from '../../retrieval/settings'
 import { readUploadedDocuments } from '../../retrieval/upload'
 import { getRedis } from '../../upstash/redis'
 
-const SearchSchema = lazy(() =>
+export const SearchSchema = lazy(() =>
   z.strictObject({
     query: z.string().check(z.trim(), z.minLength(1), z.maxLength(8000)),
     top_k: z._default(TopK(), 5),
@@ -47,7 +47,7 @@ const SearchSchema = lazy(() =>
   })
 )
 
-const ListQuerySchema = lazy(() =>
+export const ListQuerySchema = lazy(() =>
   z.object({
     cursor: z._default(DocumentCursor(), '0'),
     limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),

@@ -4,6 +4,7 @@ import type { GatewayDeps } from '../../deps'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../embeddings/handler'
 import { CLIENT_TOKENS_PATH, mintClientToken } from '../../end-users/mint'
 import type { TenantEnv } from '../../env'
+import { anthropicRoutes } from '../../ingress/anthropic/routes'
 import { cors } from '../../middleware/cors'
 import { tenantAuth } from '../../tenancy/auth'
 import { cacheRoutes } from './cache'
@@ -27,5 +28,6 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
       .route('/collections', collectionsRoutes)
       .route('/', modelsRoutes)
       .route('/', usageRoutes)
+      .route('/', anthropicRoutes(deps))
   )
 }

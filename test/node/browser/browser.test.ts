@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type OpenAI from 'openai'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Stack } from '../../dev/stack.ts'
+import type { Stack } from '../../../dev/stack.ts'
 import {
   adminJson,
   type Gateway,
@@ -61,6 +61,9 @@ function streamInPage(page: Page, call: Call): Promise<Outcome> {
     }
   }, call)
 }
+
+/** The stack, a wrangler dev server and Chromium, on a machine other test runs share. */
+const STARTUP_MS = 120_000
 
 describe('a browser app on another origin', () => {
   let stack: Stack
@@ -136,14 +139,14 @@ describe('a browser app on another origin', () => {
       },
     })
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] })
-  })
+  }, STARTUP_MS)
 
   afterAll(async () => {
     await browser?.close()
     await Promise.all([app?.close(), elsewhere?.close(), idp?.close()])
     await gateway?.stop()
     await stack?.close()
-  })
+  }, STARTUP_MS)
 
   it('streams a chat completion with a client token, in several chunks', async () => {
     const page = await openPage(app.origin)

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { build } from 'esbuild'
 import { unstable_dev } from 'wrangler'
-import { type Stack, startStack } from '../../dev/stack.ts'
+import { type Stack, startStack } from '../../../dev/stack.ts'
 
 export type Gateway = { url: string; adminToken: string; stop(): Promise<void> }
 

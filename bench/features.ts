@@ -1,0 +1,111 @@
+/**
+ * The features that run per request, as data: each is a tenant config with the feature on and
+ * the row it is compared with (the same request without it). The features group measures every
+ * entry's CPU per request and p50 against its baseline. A later feature that adds per-request
+ * work (token verification, guardrails, conversation state, logging, metrics) adds an entry here.
+ */
+import { CACHE_ON, createKeys, type TenantConfig, UNREACHABLE_LIMITS } from './tenants.ts'
+
+/** What a feature's setup hands the load generator: per-request headers, say. */
+export type FeatureRequests = { headersFor?: (sequence: number) => Record<string, string> }
+
+export type FeatureSetup = {
+  gatewayUrl: string
+  adminToken: string
+  tenantId: string
+  apiKey: string
+  /** How many requests the group will send with this feature, warm-up included. */
+  requests: number
+}
+
+export type Feature = {
+  name: string
+  config: TenantConfig
+  /** A feature name above it, or the trivial Worker (the runtime with no gateway at all). */
+  baseline: string
+  /** Work before the run (keys, documents); not measured. */
+  prepare?: (setup: FeatureSetup) => Promise<FeatureRequests>
+}
+
+export const TRIVIAL_BASELINE = 'trivial Worker'
+const PASS = 'authentication, isolate-cached key (pass-through)'
+const EXACT = 'exact cache (miss, then store)'
+const { requests_per_minute, tokens_per_minute, max_concurrent, key_requests_per_minute } =
+  UNREACHABLE_LIMITS
+
+export const FEATURES: Feature[] = [
+  // Authentication cannot be switched off: its row is the whole pass-through over the runtime.
+  { name: PASS, config: {}, baseline: TRIVIAL_BASELINE },
+  {
+    name: 'authentication, cold key (not in the isolate cache)',
+    config: {},
+    baseline: PASS,
+    prepare: async (setup) => {
+      // One fresh key per request: each is looked up in Redis, then remembered.
+      const keys = await createKeys(
+        setup.gatewayUrl,
+        setup.adminToken,
+        setup.tenantId,
+        setup.requests
+      )
+      let next = 0
+      return {
+        headersFor: () => {
+          const key = keys[next % keys.length] ?? setup.apiKey
+          next += 1
+          return { authorization: `Bearer ${key}` }
+        },
+      }
+    },
+  },
+  {
+    name: 'requests-per-minute limit',
+    config: { limits: { requests_per_minute } },
+    baseline: PASS,
+  },
+  { name: 'tokens-per-minute limit', config: { limits: { tokens_per_minute } }, baseline: PASS },
+  { name: 'concurrency limit', config: { limits: { max_concurrent } }, baseline: PASS },
+  {
+    name: 'per-key requests-per-minute limit',
+    config: { limits: { key_requests_per_minute } },
+    baseline: PASS,
+  },
+  { name: 'monthly budget', config: { budget: { monthly_hard_usd: 1_000_000 } }, baseline: PASS },
+  { name: EXACT, config: { cache: { enabled: true } }, baseline: PASS },
+  { name: 'semantic cache (miss, then store)', config: { cache: CACHE_ON }, baseline: EXACT },
+  {
+    name: 'retrieval (top 5 of a 20-document collection)',
+    config: { retrieval: { collection: 'bench-docs', top_k: 5 } },
+    baseline: PASS,
+    prepare: async (setup) => {
+      await ingestCollection(setup.gatewayUrl, setup.apiKey, 'bench-docs', 20)
+      return {}
+    },
+  },
+]
+
+/** A collection of short documents, through the tenant's own /v1/collections API. */
+async function ingestCollection(
+  gatewayUrl: string,
+  apiKey: string,
+  name: string,
+  documents: number
+): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${gatewayUrl}/v1/collections${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`)
+    await response.body?.cancel()
+  }
+  await post('', { name })
+  await post(`/${name}/documents`, {
+    documents: Array.from({ length: documents }, (_, i) => ({
+      id: `doc-${i}`,
+      title: `Benchmark document ${i}`,
+      text: `Benchmark document ${i} answers questions about topic ${i}. The answer in a few words is: item ${i}. It repeats the benchmark request wording so a search finds it.`,
+    })),
+  })
+}

@@ -1,0 +1,391 @@
+/**
+ * @module
+ * The OpenAPI 3.1 document of every public route, generated from the very zod schemas the routes
+ * validate with (zod's own JSON Schema output), so it cannot drift from what is enforced. Built
+ * on the first request for it, never at startup: a Worker's cold start pays for nothing here.
+ */
+import * as z from 'zod/mini'
+import { MintRequestSchema } from '../end-users/client-tokens'
+import { anthropicSchemas } from '../ingress/anthropic/schema'
+import { isRecord } from '../lib/json'
+import { lazy } from '../lib/lazy'
+import { UsageQuerySchema } from '../metering/report'
+import { ChatRequestSchema, EmbeddingsRequestSchema } from '../openai/chat-request'
+import { CreateCollectionSchema } from '../retrieval/collections'
+import { DocumentInputSchema, DocumentsSchema } from '../retrieval/documents'
+import { ListQuerySchema, SearchSchema } from '../routes/v1/collections'
+import {
+  CreateKeySchema,
+  CreateTenantSchema,
+  RotateKeySchema,
+  UpdateTenantSchema,
+} from '../tenancy/schema'
+
+type Method = 'get' | 'post' | 'patch' | 'delete'
+type Security = 'tenant' | 'admin' | 'none'
+
+type Route = {
+  method: Method
+  /** OpenAPI's form: `{param}`. */
+  path: string
+  summary: string
+  tag: string
+  security: Security
+  body?: z.ZodMiniType
+  /** Besides JSON, the body may come as a multipart upload. */
+  multipart?: boolean
+  query?: z.ZodMiniType
+  /** The route answers in Anthropic's error envelope instead of OpenAI's. */
+  anthropic?: boolean
+  /** 200 unless said otherwise. */
+  status?: number
+  stream?: boolean
+}
+
+type JsonObject = Record<string, unknown>
+
+function routes(): Route[] {
+  const { MessagesRequest, CountTokensRequest } = anthropicSchemas()
+  const tenant = (route: Omit<Route, 'security'>): Route => ({ ...route, security: 'tenant' })
+  const admin = (route: Omit<Route, 'security' | 'tag'>): Route => ({
+    ...route,
+    security: 'admin',
+    tag: 'admin',
+  })
+  return [
+    { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'health', security: 'none' },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This document',
+      tag: 'health',
+      security: 'none',
+    },
+    tenant({
+      method: 'post',
+      path: '/v1/chat/completions',
+      summary: 'Chat completion (OpenAI), JSON or stream',
+      tag: 'openai',
+      body: ChatRequestSchema(),
+      stream: true,
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/embeddings',
+      summary: 'Embeddings (OpenAI)',
+      tag: 'openai',
+      body: EmbeddingsRequestSchema(),
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/models',
+      summary: 'Models this key may use',
+      tag: 'openai',
+    }),
+    tenant({ method: 'get', path: '/v1/models/{id}', summary: 'One model', tag: 'openai' }),
+    tenant({
+      method: 'post',
+      path: '/v1/client_tokens',
+      summary: 'Mint a short-lived client token for a browser or mobile end user',
+      tag: 'end-users',
+      body: MintRequestSchema(),
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/messages',
+      summary: 'Message (Anthropic Messages API), JSON or stream',
+      tag: 'anthropic',
+      body: MessagesRequest,
+      anthropic: true,
+      stream: true,
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/messages/count_tokens',
+      summary: 'Count input tokens (estimate)',
+      tag: 'anthropic',
+      body: CountTokensRequest,
+      anthropic: true,
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/usage',
+      summary: 'Own usage',
+      tag: 'usage',
+      query: UsageQuerySchema(),
+    }),
+    tenant({
+      method: 'delete',
+      path: '/v1/cache',
+      summary: 'Purge own cached answers',
+      tag: 'cache',
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/collections',
+      summary: 'Create a collection',
+      tag: 'retrieval',
+      body: CreateCollectionSchema(),
+      status: 201,
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/collections',
+      summary: 'List collections',
+      tag: 'retrieval',
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/collections/{collection}',
+      summary: 'One collection',
+      tag: 'retrieval',
+    }),
+    tenant({
+      method: 'delete',
+      path: '/v1/collections/{collection}',
+      summary: 'Delete a collection and its documents',
+      tag: 'retrieval',
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/collections/{collection}/documents',
+      summary: 'Add documents (JSON, one or many, or a multipart upload)',
+      tag: 'retrieval',
+      body: z.union([DocumentsSchema(), DocumentInputSchema()]),
+      multipart: true,
+      status: 201,
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/collections/{collection}/documents',
+      summary: 'List documents',
+      tag: 'retrieval',
+      query: ListQuerySchema(),
+    }),
+    tenant({
+      method: 'get',
+      path: '/v1/collections/{collection}/documents/{id}',
+      summary: 'One document',
+      tag: 'retrieval',
+    }),
+    tenant({
+      method: 'delete',
+      path: '/v1/collections/{collection}/documents/{id}',
+      summary: 'Delete a document',
+      tag: 'retrieval',
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/collections/{collection}/search',
+      summary: 'Search a collection',
+      tag: 'retrieval',
+      body: SearchSchema(),
+    }),
+    admin({
+      method: 'post',
+      path: '/admin/tenants',
+      summary: 'Create a tenant',
+      body: CreateTenantSchema(),
+      status: 201,
+    }),
+    admin({ method: 'get', path: '/admin/tenants', summary: 'List tenants' }),
+    admin({ method: 'get', path: '/admin/tenants/{id}', summary: 'One tenant' }),
+    admin({
+      method: 'patch',
+      path: '/admin/tenants/{id}',
+      summary: 'Update a tenant',
+      body: UpdateTenantSchema(),
+    }),
+    admin({ method: 'delete', path: '/admin/tenants/{id}', summary: 'Erase a tenant' }),
+    admin({
+      method: 'get',
+      path: '/admin/tenants/{id}/usage',
+      summary: 'A tenant\u2019s usage',
+      query: UsageQuerySchema(),
+    }),
+    admin({
+      method: 'post',
+      path: '/admin/tenants/{id}/keys',
+      summary: 'Create a key',
+      body: CreateKeySchema(),
+      status: 201,
+    }),
+    admin({
+      method: 'get',
+      path: '/admin/tenants/{id}/keys',
+      summary: 'List a tenant\u2019s keys',
+    }),
+    admin({
+      method: 'delete',
+      path: '/admin/tenants/{id}/cache',
+      summary: 'Purge a tenant\u2019s cache',
+    }),
+    admin({ method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke a key' }),
+    admin({
+      method: 'post',
+      path: '/admin/keys/{keyId}/rotate',
+      summary: 'Rotate a key',
+      body: RotateKeySchema(),
+    }),
+  ]
+}
+
+/** Request schemas describe what a client may send: the input side of defaults and transforms. */
+function jsonSchema(schema: z.ZodMiniType): JsonObject {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  })
+  return rest
+}
+
+function queryParameters(schema: z.ZodMiniType): JsonObject[] {
+  const object = jsonSchema(schema)
+  const properties = isRecord(object.properties) ? object.properties : {}
+  const required = new Set(Array.isArray(object.required) ? object.required : [])
+  return Object.entries(properties).map(([name, value]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: value,
+  }))
+}
+
+function operation(route: Route): JsonObject {
+  const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }))
+  const parameters = [...pathParameters, ...(route.query ? queryParameters(route.query) : [])]
+  const error = { $ref: `#/components/responses/${route.anthropic ? 'AnthropicError' : 'Error'}` }
+  const success = route.stream
+    ? {
+        'application/json': { schema: { type: 'object' } },
+        'text/event-stream': { schema: { type: 'string' } },
+      }
+    : { 'application/json': { schema: { type: 'object' } } }
+  return {
+    operationId: `${route.method} ${route.path}`.replace(/[^A-Za-z0-9]+/g, '_'),
+    summary: route.summary,
+    tags: [route.tag],
+    ...(route.security === 'none'
+      ? { security: [] }
+      : {
+          security:
+            route.security === 'admin' ? [{ adminToken: [] }] : [{ bearer: [] }, { apiKey: [] }],
+        }),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: jsonSchema(route.body) },
+              ...(route.multipart ? { 'multipart/form-data': { schema: { type: 'object' } } } : {}),
+            },
+          },
+        }
+      : {}),
+    responses: {
+      [String(route.status ?? 200)]: { description: 'Success', content: success },
+      default: error,
+    },
+  }
+}
+
+function build(): JsonObject {
+  const paths: Record<string, Record<string, JsonObject>> = {}
+  for (const route of routes()) {
+    paths[route.path] ??= {}
+    const item = paths[route.path]
+    if (item) item[route.method] = operation(route)
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Edge LLM gateway',
+      version: '0.1.0',
+      description:
+        'OpenAI- and Anthropic-compatible gateway: tenant keys, limits and budgets, exact and semantic caching, retrieval.',
+    },
+    servers: [{ url: '/' }],
+    tags: [
+      'openai',
+      'anthropic',
+      'end-users',
+      'retrieval',
+      'usage',
+      'cache',
+      'admin',
+      'health',
+    ].map((name) => ({
+      name,
+    })),
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A gateway key (sk-gw-...)' },
+        apiKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-api-key',
+          description: 'A gateway key, as Anthropic clients send it',
+        },
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The deployment\u2019s ADMIN_TOKEN',
+        },
+      },
+      responses: {
+        Error: {
+          description: 'OpenAI error envelope',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['error'],
+                properties: {
+                  error: {
+                    type: 'object',
+                    required: ['message', 'type'],
+                    properties: {
+                      message: { type: 'string' },
+                      type: { type: 'string' },
+                      param: { type: ['string', 'null'] },
+                      code: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        AnthropicError: {
+          description: 'Anthropic error envelope',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['type', 'error'],
+                properties: {
+                  type: { const: 'error' },
+                  error: {
+                    type: 'object',
+                    required: ['type', 'message'],
+                    properties: { type: { type: 'string' }, message: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  }
+}
+
+/** The document as JSON text, serialised once per isolate. */
+export const openApiDocument = lazy(() => JSON.stringify(build()))

@@ -89,6 +89,11 @@ describe('a browser app on another origin', () => {
     return json.token
   }
 
+  /** How the page calls the gateway with a client token: no tenant header needed. */
+  function asTokenHolder(token: string): Call {
+    return { baseURL: `${gateway.url}/v1`, apiKey: token, headers: {} }
+  }
+
   async function openPage(origin: string): Promise<Page> {
     const page = await browser.newPage()
     await page.goto(`${origin}/`)
@@ -151,11 +156,7 @@ describe('a browser app on another origin', () => {
   it('streams a chat completion with a client token, in several chunks', async () => {
     const page = await openPage(app.origin)
     const token = await mint(secret, { user: 'browser-user', ttl_seconds: 120 })
-    const outcome = await streamInPage(page, {
-      baseURL: `${gateway.url}/v1`,
-      apiKey: token,
-      headers: {},
-    })
+    const outcome = await streamInPage(page, asTokenHolder(token))
     if (!outcome.ok) throw new Error(`the page failed: ${JSON.stringify(outcome)}`)
     expect(outcome.chunks.length).toBeGreaterThanOrEqual(3)
     expect(outcome.chunks.join('').length).toBeGreaterThan(0)
@@ -167,11 +168,7 @@ describe('a browser app on another origin', () => {
   it('fails from an origin the tenant does not allow', async () => {
     const page = await openPage(elsewhere.origin)
     const token = await mint(secret, { user: 'browser-user', ttl_seconds: 120 })
-    const outcome = await streamInPage(page, {
-      baseURL: `${gateway.url}/v1`,
-      apiKey: token,
-      headers: {},
-    })
+    const outcome = await streamInPage(page, asTokenHolder(token))
     expect(outcome.ok).toBe(false)
     // The browser hides the response: the SDK sees only a connection error.
     expect(outcome.ok === false && outcome.status).toBeFalsy()
@@ -186,11 +183,7 @@ describe('a browser app on another origin', () => {
     })
     const token = await mint(String(expiring.secret), { user: 'browser-user', ttl_seconds: 3600 })
     await new Promise((resolve) => setTimeout(resolve, 3_500))
-    const outcome = await streamInPage(page, {
-      baseURL: `${gateway.url}/v1`,
-      apiKey: token,
-      headers: {},
-    })
+    const outcome = await streamInPage(page, asTokenHolder(token))
     expect(outcome).toMatchObject({ ok: false, status: 401, code: 'expired_client_token' })
   })
 

@@ -9,6 +9,11 @@ import type { Index } from '@upstash/vector/cloudflare'
 import { cacheEraser } from './cache/purge'
 import { createResponseCache, type ResponseCache } from './cache/response-cache'
 import type { GatewayConfig } from './config'
+import {
+  createOriginRegistry,
+  type OriginRegistry,
+  originRegistryEraser,
+} from './end-users/origin-registry'
 import { reportFailure } from './lib/log'
 import { createLimits, type Limits } from './limits/admission'
 import { collectionsEraser } from './retrieval/erasure'
@@ -25,6 +30,8 @@ export type GatewayDeps = {
   writes: WriteBatch
   limits: Limits
   cache: ResponseCache
+  /** Browser origins some tenant allows, for CORS preflights (which carry no credential). */
+  origins: OriginRegistry
   /** Everything a tenant's erasure must remove beyond its Redis prefix. */
   erasers: readonly TenantEraser[]
   clock: () => number
@@ -45,7 +52,12 @@ export function buildDeps(config: GatewayConfig): GatewayDeps {
     writes,
     limits: createLimits({ redis, writes, clock, report }),
     cache: createResponseCache({ redis, vector, writes, clock, report }),
-    erasers: [cacheEraser(redis, vector), collectionsEraser(redis, config)],
+    origins: createOriginRegistry({ redis, report }),
+    erasers: [
+      cacheEraser(redis, vector),
+      collectionsEraser(redis, config),
+      originRegistryEraser(redis),
+    ],
     clock,
     report,
   }

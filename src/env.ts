@@ -4,6 +4,7 @@
  * and `wrangler secret put`) and the per-request variables middleware sets.
  */
 import type { GatewayConfig } from './config'
+import type { EndUser } from './end-users/types'
 import type { ApiKeyContext, TenantContext } from './tenancy/types'
 
 /** Every binding is a string the operator may have forgotten: `loadConfig` validates them. */
@@ -39,5 +40,10 @@ export type AppEnv = { Bindings: Bindings; Variables: Variables }
 /** The client routes under /v1, behind `tenantAuth`, which sets who is calling. */
 export type TenantEnv = {
   Bindings: Bindings
-  Variables: Variables & { tenant: TenantContext; apiKey: ApiKeyContext }
+  Variables: Variables & {
+    tenant: TenantContext
+    apiKey: ApiKeyContext
+    /** Set when the caller is an end user (client token or tenant JWT), not the tenant's key. */
+    endUser?: EndUser
+  }
 }

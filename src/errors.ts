@@ -72,6 +72,11 @@ export const INTERNAL_ERROR = new GatewayError(500, 'The gateway failed to proce
   code: 'internal_error',
 })
 
+/** A refused credential: 401 with the challenge, the code naming which check failed. */
+export function unauthorized(message: string, code: string): GatewayError {
+  return new GatewayError(401, message, { code, headers: { 'www-authenticate': 'Bearer' } })
+}
+
 /** One answer for "no such model" and "not yours": scopes do not reveal what exists. */
 export function modelNotFound(model: string): GatewayError {
   return new GatewayError(

@@ -12,6 +12,7 @@ import type { ChatCompletion } from 'openai/resources/chat/completions'
 import { replayedCompletion, replayStream, savedTokens } from '../cache/replay'
 import type { CacheTicket, Found, Lookup } from '../cache/response-cache'
 import type { GatewayDeps } from '../deps'
+import { endUserChatRequest } from '../end-users/chat-request'
 import type { TenantEnv } from '../env'
 import { type Guard, openGuard } from '../guardrails'
 import { readJsonBody } from '../lib/json-body'
@@ -31,7 +32,6 @@ import type { SearchHit } from '../retrieval/search'
 import { targetKey } from '../routing/order-targets'
 import type { PreparedTarget } from '../routing/prepared-target'
 import { prepareTargets } from '../routing/targets'
-import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { callUpstream } from '../upstream/call'
 import { dispatch } from '../upstream/dispatch'
 import { relayStream } from '../upstream/relay'
@@ -69,9 +69,10 @@ export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
 export async function answerChat(
   deps: GatewayDeps,
   c: Context<TenantEnv>,
-  request: ChatRequest
+  asked: ChatRequest
 ): Promise<Response> {
-  const { tenant, apiKey } = c.var
+  const { tenant, apiKey, endUser } = c.var
+  const request = endUser ? endUserChatRequest(asked, endUser) : asked
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
   const caller = { config: deps.config, tenant, apiKey }
   const targets = await prepareTargets(caller, request.model, 'chat')
@@ -88,6 +89,7 @@ export async function answerChat(
     promptTokens,
     maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
     choices: body.n ?? 1,
+    endUser,
   }
   const ticket = await deps.cache.open({
     tenantId: tenant.id,
@@ -101,14 +103,14 @@ export async function answerChat(
   if (ticket.held) {
     await guard.moderated
     const admitted = deps.limits.admitHeld(admission, waitUntil)
-    const settle = guard.settling(settler(deps, waitUntil, tenant, apiKey, admitted))
+    const settle = guard.settling(settler(deps, waitUntil, c.var, admitted))
     return fromCache(c, body, sources, admitted, ticket, ticket.held, settle, guard)
   }
   // Issued in one tick: the exact read rides in admission's pipelined round trip.
   const lookup = ticket.lookup(waitUntil)
   const admitting = deps.limits.admit(admission, waitUntil)
   const [admitted, exact] = await Promise.all([admitting, lookup.exact])
-  const settle = guard.settling(settler(deps, waitUntil, tenant, apiKey, admitted, lookup))
+  const settle = guard.settling(settler(deps, waitUntil, c.var, admitted, lookup))
   try {
     await guard.moderated
     const found = exact ?? (await lookup.similar())
@@ -139,8 +141,7 @@ export async function answerChat(
 function settler(
   deps: GatewayDeps,
   waitUntil: (work: Promise<unknown>) => void,
-  tenant: TenantContext,
-  apiKey: ApiKeyContext,
+  { tenant, apiKey, endUser }: Pick<TenantEnv['Variables'], 'tenant' | 'apiKey' | 'endUser'>,
   admitted: Admitted,
   lookup?: Lookup
 ): Settle {
@@ -158,7 +159,17 @@ function settler(
     const metered: MeteredUsage = { ...usage, endpoint: CHAT_ENDPOINT }
     if (lookup?.late()) metered.semanticLate = true
     waitUntil(admitted.settle({ tokens, costMicroUsd: Math.ceil(cost) }))
-    waitUntil(recordUsage(deps.writes, tenant.id, apiKey.id, metered, cost / 1e6, deps.clock()))
+    waitUntil(
+      recordUsage(
+        deps.writes,
+        tenant.id,
+        apiKey.id,
+        metered,
+        cost / 1e6,
+        deps.clock(),
+        endUser?.hashedId
+      )
+    )
   }
 }
 

@@ -21,7 +21,7 @@ export const EMBEDDINGS_ENDPOINT = '/v1/embeddings'
 
 export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
   return async function embeddings(c) {
-    const { tenant, apiKey } = c.var
+    const { tenant, apiKey, endUser } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
     const body = validate(EmbeddingsRequestSchema(), await readJsonBody(c))
     const targets = await prepareTargets(
@@ -38,6 +38,7 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
         promptTokens,
         maxOutputTokens: 0,
         choices: 1,
+        endUser,
       },
       waitUntil
     )
@@ -65,7 +66,17 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
       }
       const cost = costMicroUsd(priceFor(tenant, model), usage)
       waitUntil(admitted.settle({ tokens: usage.promptTokens, costMicroUsd: Math.ceil(cost) }))
-      waitUntil(recordUsage(deps.writes, tenant.id, apiKey.id, usage, cost / 1e6, deps.clock()))
+      waitUntil(
+        recordUsage(
+          deps.writes,
+          tenant.id,
+          apiKey.id,
+          usage,
+          cost / 1e6,
+          deps.clock(),
+          endUser?.hashedId
+        )
+      )
       const headers = answerHeaders({
         startedAt: c.var.startedAt,
         servedBy: {

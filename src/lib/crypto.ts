@@ -70,7 +70,7 @@ export async function unseal(sealed: string, base64Key: string, context: string)
   return decoder.decode(plaintext)
 }
 
-function toBase64Url(bytes: Uint8Array): string {
+export function toBase64Url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes))
     .replaceAll('+', '-')
     .replaceAll('/', '_')
@@ -78,7 +78,7 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 /** Accepts standard and URL-safe base64. */
-function fromBase64(text: string): Uint8Array {
+export function fromBase64(text: string): Uint8Array {
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'))
   return Uint8Array.from(binary, (char) => char.charCodeAt(0))
 }

@@ -12,11 +12,12 @@
  * lasts about one Redis round trip.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import type { EndUser } from '../end-users/types'
 import { GatewayError } from '../errors'
-import { utcMonth } from '../metering/calendar'
+import { utcDay, utcMonth } from '../metering/calendar'
 import { costMicroUsd, priceFor } from '../metering/prices'
 import type { ApiKeyContext, TenantContext } from '../tenancy/types'
-import { monthlySpend, rateLimitIdentifier } from '../upstash/keyspace'
+import { endUserSpend, monthlySpend, rateLimitIdentifier } from '../upstash/keyspace'
 import type { WriteBatch } from '../upstash/write-batch'
 import { adjustSpend, reserveSpend } from './budget'
 import { acquireSlot, releaseSlot } from './concurrency'
@@ -36,6 +37,8 @@ export type AdmissionRequest = {
   maxOutputTokens: number | undefined
   /** Choices asked for (`n`): each may generate up to the output cap. */
   choices: number
+  /** Set for a browser or mobile end user: their own limits and budgets apply too. */
+  endUser?: EndUser
 }
 
 /** What a settled request really consumed, as the limits count it. */
@@ -96,6 +99,16 @@ type Outcome = { hold: Hold } | { denial: Denial }
 
 type RequestScope = { identifier: string; limit: number; holder: string }
 
+/** One spend counter a request reserves on; caps in USD, absent for none. */
+type BudgetLine = {
+  counter: string
+  hard: number | undefined
+  soft: number | undefined
+  /** How a refusal or warning names it. */
+  holder: string
+  period: 'daily' | 'monthly'
+}
+
 const nothing = async () => {}
 
 export function createLimits({ redis, writes, clock, report }: LimitsOptions): Limits {
@@ -103,9 +116,25 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
   /** Request-limit identifiers this isolate saw refused, until their window ends. */
   const refusedUntil = new Map<string, number>()
 
-  function requestScopes({ tenant, apiKey }: AdmissionRequest): RequestScope[] {
+  function requestScopes({ tenant, apiKey, endUser }: AdmissionRequest): RequestScope[] {
     const limits = tenant.config.limits ?? {}
     const scopes: RequestScope[] = []
+    const userRpm = endUser?.limits.requests_per_minute
+    if (endUser && userRpm) {
+      scopes.push({
+        identifier: rateLimitIdentifier(tenant.id, `user:${endUser.hashedId}`),
+        limit: userRpm,
+        holder: 'this end user',
+      })
+    }
+    const ipRpm = tenant.config.end_users?.ip_requests_per_minute
+    if (endUser?.ip && ipRpm) {
+      scopes.push({
+        identifier: rateLimitIdentifier(tenant.id, `ip:${endUser.ip}`),
+        limit: ipRpm,
+        holder: 'this IP address',
+      })
+    }
     const keyRpm = apiKey.requestsPerMinute ?? limits.key_requests_per_minute
     if (keyRpm) {
       scopes.push({
@@ -147,14 +176,13 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
   }
 
   async function tokenLimit(
-    tenantId: string,
-    limit: number,
+    scope: RequestScope,
     reserved: number,
     unbounded: boolean,
     waitUntil: WaitUntil
   ): Promise<Outcome> {
+    const { identifier, limit } = scope
     const instance = limiter('tokens', limit)
-    const identifier = rateLimitIdentifier(tenantId, 'tpm')
     const window = windowOf(clock())
     const result = await instance.limit(identifier, { rate: reserved })
     if (result.reason === 'timeout') throw new Error('Rate limiter timed out')
@@ -172,7 +200,7 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
         denial: {
           type: 'rate_limit_exceeded',
           code: 'tokens_per_minute_exceeded',
-          message: `Rate limit reached for this tenant: ${limit} tokens per minute; this request reserves ${reserved}.${unbounded ? unboundedHint(reserved) : ''}`,
+          message: `Rate limit reached for ${scope.holder}: ${limit} tokens per minute; this request reserves ${reserved}.${unbounded ? unboundedHint(reserved) : ''}`,
           quota,
         },
       }
@@ -204,8 +232,8 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
   }
 
   /**
-   * Tenant and key monthly budgets. Spend is counted even where no budget is set, so a budget set
-   * mid-month starts from the month's real spend.
+   * Tenant and key monthly budgets, and an end user's daily and monthly ones. Spend is counted
+   * even where no budget is set, so a budget set mid-month starts from the month's real spend.
    */
   async function budget(
     request: AdmissionRequest,
@@ -213,37 +241,69 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
     unbounded: boolean,
     reservedTokens: number
   ): Promise<Outcome> {
-    const { tenant, apiKey } = request
-    const month = utcMonth(clock())
-    const counters = [monthlySpend(tenant.id, month), monthlySpend(tenant.id, month, apiKey.id)]
-    const budgets = [tenant.config.budget, apiKey.budget]
+    const { tenant, apiKey, endUser } = request
+    const now = clock()
+    const month = utcMonth(now)
+    const lines: BudgetLine[] = [
+      {
+        counter: monthlySpend(tenant.id, month),
+        hard: tenant.config.budget?.monthly_hard_usd,
+        soft: tenant.config.budget?.monthly_soft_usd,
+        holder: 'this tenant',
+        period: 'monthly',
+      },
+      {
+        counter: monthlySpend(tenant.id, month, apiKey.id),
+        hard: apiKey.budget?.monthly_hard_usd,
+        soft: apiKey.budget?.monthly_soft_usd,
+        holder: 'this API key',
+        period: 'monthly',
+      },
+    ]
+    if (endUser) {
+      lines.push(
+        {
+          counter: endUserSpend(tenant.id, utcDay(now), endUser.hashedId),
+          hard: endUser.limits.daily_usd,
+          soft: undefined,
+          holder: 'this end user',
+          period: 'daily',
+        },
+        {
+          counter: endUserSpend(tenant.id, month, endUser.hashedId),
+          hard: endUser.limits.monthly_usd,
+          soft: undefined,
+          holder: 'this end user',
+          period: 'monthly',
+        }
+      )
+    }
+    const counters = lines.map((line) => line.counter)
     const charge = (amount: number) => adjustSpend(writes, counters, amount)
-    if (
-      budgets.every((b) => b?.monthly_hard_usd === undefined && b?.monthly_soft_usd === undefined)
-    ) {
+    if (lines.every((line) => line.hard === undefined && line.soft === undefined)) {
       return {
         hold: { settle: (consumed) => charge(consumed?.costMicroUsd ?? 0), rollback: nothing },
       }
     }
-    const hardCaps = budgets.map((b) => toMicroUsd(b?.monthly_hard_usd))
+    const hardCaps = lines.map((line) => toMicroUsd(line.hard))
     const reservation = await reserveSpend(redis, counters, hardCaps, estimate)
-    const holders = ['this tenant', 'this API key']
     if (!reservation.granted) {
       const cap = hardCaps[reservation.counterIndex] ?? 0
+      const line = lines[reservation.counterIndex]
       return {
         denial: {
           type: 'insufficient_quota',
-          code: 'monthly_budget_exceeded',
-          message: `The monthly budget of ${holders[reservation.counterIndex]} is exhausted: ${formatUsd(reservation.spent)} of ${formatUsd(cap)} USD spent or reserved, and this request reserves up to ${formatUsd(estimate)}.${unbounded ? unboundedHint(reservedTokens) : ''}`,
+          code: `${line?.period ?? 'monthly'}_budget_exceeded`,
+          message: `The ${line?.period ?? 'monthly'} budget of ${line?.holder ?? 'this tenant'} is exhausted: ${formatUsd(reservation.spent)} of ${formatUsd(cap)} USD spent or reserved, and this request reserves up to ${formatUsd(estimate)}.${unbounded ? unboundedHint(reservedTokens) : ''}`,
         },
       }
     }
-    const warnings = budgets.flatMap((b, index) => {
-      const soft = toMicroUsd(b?.monthly_soft_usd)
+    const warnings = lines.flatMap((line, index) => {
+      const soft = toMicroUsd(line.soft)
       const total = reservation.totals[index] ?? 0
       return soft >= 0 && total >= soft
         ? [
-            `${holders[index]} passed its monthly soft cap (${formatUsd(total)} of ${formatUsd(soft)} USD)`,
+            `${line.holder} passed its ${line.period} soft cap (${formatUsd(total)} of ${formatUsd(soft)} USD)`,
           ]
         : []
     })
@@ -284,7 +344,20 @@ export function createLimits({ redis, writes, clock, report }: LimitsOptions): L
       (scope) => () => requestLimit(scope, waitUntil)
     )
     const tpm = limits.tokens_per_minute
-    if (tpm) checks.push(() => tokenLimit(tenant.id, tpm, reservedTokens, unbounded, waitUntil))
+    const tokenScopes: RequestScope[] = tpm
+      ? [{ identifier: rateLimitIdentifier(tenant.id, 'tpm'), limit: tpm, holder: 'this tenant' }]
+      : []
+    const userTpm = request.endUser?.limits.tokens_per_minute
+    if (request.endUser && userTpm) {
+      tokenScopes.push({
+        identifier: rateLimitIdentifier(tenant.id, `user-tpm:${request.endUser.hashedId}`),
+        limit: userTpm,
+        holder: 'this end user',
+      })
+    }
+    for (const scope of tokenScopes) {
+      checks.push(() => tokenLimit(scope, reservedTokens, unbounded, waitUntil))
+    }
     const maxConcurrent = limits.max_concurrent
     if (maxConcurrent) checks.push(() => concurrencyLimit(tenant.id, maxConcurrent))
     checks.push(() => budget(request, Math.ceil(estimatedCost), unbounded, reservedTokens))

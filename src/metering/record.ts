@@ -1,11 +1,11 @@
 /**
  * @module
  * Writes one request's usage: HINCRBY / HINCRBYFLOAT on the tenant's hash for the UTC day, one
- * field per metric, key and model. Increments commute, so concurrent requests never lose an
+ * field per metric, key and model; an end user's requests also in a per-user hash of the same shape. Increments commute, so concurrent requests never lose an
  * update, and the isolate's write batch sends many requests' increments in one pipeline.
  */
 
-import { dailyUsage } from '../upstash/keyspace'
+import { dailyEndUserUsage, dailyUsage } from '../upstash/keyspace'
 import type { CounterIncrement, WriteBatch } from '../upstash/write-batch'
 import { utcDay } from './calendar'
 import type { MeteredUsage } from './usage'
@@ -58,7 +58,9 @@ export async function recordUsage(
   keyId: string,
   usage: MeteredUsage,
   costUsd: number,
-  time: number
+  time: number,
+  /** An end user's hashed id: their request is counted once more, in the per-user hash. */
+  endUserId?: string
 ): Promise<void> {
   const counts: Record<(typeof COUNT_METRICS)[number], number> = {
     requests: 1,
@@ -73,17 +75,19 @@ export async function recordUsage(
     semantic_late_hits: usage.semanticLate ? 1 : 0,
     guardrail_findings: usage.guardrailFindings ?? 0,
   }
-  const hash = dailyUsage(tenantId, utcDay(time))
-  const increments: CounterIncrement[] = COUNT_METRICS.map((metric) => ({
-    key: hash,
-    field: usageField(metric, keyId, usage.model),
-    amount: counts[metric],
-  }))
-  increments.push({
-    key: hash,
-    field: usageField(COST_METRIC, keyId, usage.model),
-    amount: costUsd,
-    float: true,
-  })
-  await writes.count(increments, { [hash]: USAGE_TTL_SECONDS })
+  const day = utcDay(time)
+  const rows: Array<[string, string]> = [[dailyUsage(tenantId, day), keyId]]
+  if (endUserId) rows.push([dailyEndUserUsage(tenantId, day), endUserId])
+  const increments: CounterIncrement[] = rows.flatMap(([hash, owner]) => [
+    ...COUNT_METRICS.map((metric) => ({
+      key: hash,
+      field: usageField(metric, owner, usage.model),
+      amount: counts[metric],
+    })),
+    { key: hash, field: usageField(COST_METRIC, owner, usage.model), amount: costUsd, float: true },
+  ])
+  await writes.count(
+    increments,
+    Object.fromEntries(rows.map(([hash]) => [hash, USAGE_TTL_SECONDS]))
+  )
 }

@@ -1,13 +1,13 @@
 /**
  * @module
- * Usage reports over a range of UTC days, grouped by day, model or key: one HGETALL per day in a
+ * Usage reports over a range of UTC days, grouped by day, model, key or end user: one HGETALL per day in a
  * single pipeline, summed here.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import * as z from 'zod/mini'
 import { GatewayError } from '../errors'
 import { lazy } from '../lib/lazy'
-import { dailyUsage } from '../upstash/keyspace'
+import { dailyEndUserUsage, dailyUsage } from '../upstash/keyspace'
 import { utcDay } from './calendar'
 import { COST_METRIC, COUNT_METRICS, parseUsageField } from './record'
 
@@ -21,7 +21,7 @@ export const UsageQuerySchema = lazy(() =>
   z.object({
     from: z.optional(isoDay()),
     to: z.optional(isoDay()),
-    group_by: z._default(z.enum(['day', 'model', 'key']), 'day'),
+    group_by: z._default(z.enum(['day', 'model', 'key', 'user']), 'day'),
   })
 )
 
@@ -41,7 +41,12 @@ export type UsageReport = {
   total: Totals
 }
 
-const GROUP_FIELD: Record<GroupBy, string> = { day: 'day', model: 'model', key: 'key_id' }
+const GROUP_FIELD: Record<GroupBy, string> = {
+  day: 'day',
+  model: 'model',
+  key: 'key_id',
+  user: 'user',
+}
 
 export async function usageReport(
   redis: Redis,
@@ -53,7 +58,9 @@ export async function usageReport(
   const from = query.from ?? `${to.slice(0, 7)}-01`
   const days = daysBetween(from, to)
   const pipeline = redis.pipeline()
-  for (const day of days) pipeline.hgetall(dailyUsage(tenantId, day))
+  // By user: the end users' own hash, so the report covers end-user traffic only.
+  const hashOf = query.group_by === 'user' ? dailyEndUserUsage : dailyUsage
+  for (const day of days) pipeline.hgetall(hashOf(tenantId, day))
   const hashes = days.length > 0 ? await pipeline.exec<Array<Record<string, unknown> | null>>() : []
 
   const groups = new Map<string, Totals>()
@@ -62,7 +69,10 @@ export async function usageReport(
     for (const [field, value] of Object.entries(hashes[index] ?? {})) {
       const parsed = parseUsageField(field)
       if (!parsed || !isMetric(parsed.metric)) continue
-      const group = { day, model: parsed.model, key: parsed.keyId }[query.group_by]
+      // The middle field is the key id, or in the end users' hash the hashed user id.
+      const group = { day, model: parsed.model, key: parsed.keyId, user: parsed.keyId }[
+        query.group_by
+      ]
       const totals = groups.get(group) ?? emptyTotals()
       groups.set(group, totals)
       totals[parsed.metric] += Number(value)

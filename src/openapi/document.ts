@@ -5,6 +5,7 @@
  * on the first request for it, never at startup: a Worker's cold start pays for nothing here.
  */
 import * as z from 'zod/mini'
+import { MintRequestSchema } from '../end-users/client-tokens'
 import { anthropicSchemas } from '../ingress/anthropic/schema'
 import {
   AddItemsSchema,
@@ -89,6 +90,13 @@ function routes(): Route[] {
       tag: 'openai',
     }),
     tenant({ method: 'get', path: '/v1/models/{id}', summary: 'One model', tag: 'openai' }),
+    tenant({
+      method: 'post',
+      path: '/v1/client_tokens',
+      summary: 'Mint a short-lived client token for a browser or mobile end user',
+      tag: 'end-users',
+      body: MintRequestSchema(),
+    }),
     tenant({
       method: 'post',
       path: '/v1/messages',
@@ -399,7 +407,16 @@ function build(): JsonObject {
         'OpenAI- and Anthropic-compatible gateway: tenant keys, limits and budgets, exact and semantic caching, retrieval.',
     },
     servers: [{ url: '/' }],
-    tags: ['openai', 'anthropic', 'retrieval', 'usage', 'cache', 'admin', 'health'].map((name) => ({
+    tags: [
+      'openai',
+      'anthropic',
+      'end-users',
+      'retrieval',
+      'usage',
+      'cache',
+      'admin',
+      'health',
+    ].map((name) => ({
       name,
     })),
     paths,

@@ -2,11 +2,14 @@
  * @module
  * Client authentication: `Authorization: Bearer <key>` or `x-api-key: <key>` (what Anthropic
  * clients send). Sets `c.var.tenant` and `c.var.apiKey`, and enforces the key's endpoint scope.
+ * End-user credentials (client tokens, tenant JWTs) go to src/end-users/auth.ts, which also sets
+ * `c.var.endUser`.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Context, MiddlewareHandler } from 'hono'
+import { authenticateEndUser, isEndUserCredential } from '../end-users/auth'
 import type { TenantEnv } from '../env'
-import { GatewayError } from '../errors'
+import { GatewayError, unauthorized } from '../errors'
 import { sha256Hex } from '../lib/crypto'
 import { logFailure } from '../lib/log'
 import { cachedKey, FRESH_MS, type ResolvedKey, rememberKey, STALE_IF_ERROR_MS } from './key-cache'
@@ -25,6 +28,14 @@ export function tenantAuth({ redis }: TenantAuthOptions): MiddlewareHandler<Tena
   return async function tenantAuth(c, next) {
     const secret = presentedSecret(c)
     if (!isWellFormedSecret(secret)) {
+      // Tested only once the key pattern failed: an API key's request pays nothing for it.
+      if (isEndUserCredential(secret)) {
+        const caller = await authenticateEndUser(c, redis, secret)
+        c.set('tenant', caller.tenant)
+        c.set('apiKey', caller.apiKey)
+        c.set('endUser', caller.endUser)
+        return next()
+      }
       throw unauthorized('Malformed API key. Gateway keys start with sk-gw-.', 'invalid_api_key')
     }
     const resolution = await resolve(c, redis, secret)
@@ -85,7 +96,11 @@ async function resolve(
 }
 
 /** Redis is down: a recently resolved key still authenticates, so fail-open tenants are served. */
-function staleOrUnavailable(c: Context<TenantEnv>, secret: string, error: unknown): KeyResolution {
+export function staleOrUnavailable(
+  c: Context<TenantEnv>,
+  secret: string,
+  error: unknown
+): KeyResolution {
   const stale: ResolvedKey | undefined = cachedKey(secret, STALE_IF_ERROR_MS)
   logFailure(c, 'resolve key')(error)
   if (stale) return checkValidity(stale)
@@ -94,8 +109,4 @@ function staleOrUnavailable(c: Context<TenantEnv>, secret: string, error: unknow
     headers: { 'retry-after': '1' },
     cause: error,
   })
-}
-
-function unauthorized(message: string, code: string): GatewayError {
-  return new GatewayError(401, message, { code, headers: { 'www-authenticate': 'Bearer' } })
 }

@@ -5,6 +5,7 @@
  * those set to `null`, and merges providers by name.
  */
 import type { GatewayConfig } from '../config'
+import { checkEndUserUrls } from '../end-users/settings-checks'
 import { validate } from '../lib/validate'
 import { sealProviders } from './credentials'
 import { ProvidersInputSchema, TenantSettingsInputSchema } from './schema'
@@ -21,6 +22,7 @@ export async function storedConfig(
   input: ConfigInput
 ): Promise<TenantConfig> {
   const { providers, ...settings } = input
+  checkEndUserUrls(config, settings.end_users)
   if (!providers) return settings
   return { ...settings, providers: await sealProviders(config, tenantId, undefined, providers) }
 }
@@ -37,6 +39,7 @@ export async function patchedConfig(
     Object.entries({ ...currentSettings, ...settingsPatch }).filter(([, value]) => value !== null)
   )
   const settings = validate(TenantSettingsInputSchema(), merged, 'config')
+  checkEndUserUrls(config, settings.end_users)
   if (providersPatch === undefined) return { ...settings, providers: currentProviders }
   if (providersPatch === null) return settings
   const providersInput = validate(ProvidersInputSchema(), providersPatch, 'config.providers')

@@ -9,6 +9,10 @@
  * Entries are found by the presented secret itself, so a cached key costs no SHA-256: the secret
  * never leaves isolate memory, and the digest it maps to is kept for revocations, which name
  * keys by digest.
+ *
+ * End-user credentials (src/end-users/) name their tenant and key by id instead: their entries sit
+ * in the same map under `idsLookup`, so every revocation, rotation and tenant change that forgets
+ * a key's secrets forgets them too.
  */
 import type { ApiKeyContext, TenantContext } from './types'
 
@@ -56,4 +60,9 @@ export function forgetTenant(tenantId: string): void {
   for (const [secret, entry] of entries) {
     if (entry.resolved.tenant.id === tenantId) entries.delete(secret)
   }
+}
+
+/** The map key of an entry found by ids; NUL never occurs in a well-formed secret. */
+export function idsLookup(tenantId: string, label: string): string {
+  return `\0${tenantId}\0${label}`
 }

@@ -154,20 +154,40 @@ export type KeyResolution = ResolvedKey | 'invalid' | 'expired'
 export async function resolveSecret(redis: Redis, secretHash: string): Promise<KeyResolution> {
   const entry = parseStored(SecretIndexSchema(), await redis.get(secretIndex(secretHash)), 'secret')
   if (!entry) return 'invalid'
+  const found = await resolveKeyId(redis, entry.tenant_id, entry.key_id)
+  if (typeof found !== 'object') return found
+  return checkValidity({
+    ...found.resolved,
+    graceUntil: entry.until === undefined ? undefined : Date.parse(entry.until),
+  })
+}
+
+/**
+ * Finds a key by its ids (end-user credentials name the key that minted them), with its current
+ * secret's digest, under which the isolate cache files it. Redis errors propagate.
+ */
+export async function resolveKeyId(
+  redis: Redis,
+  tenantId: string,
+  keyId: string
+): Promise<{ resolved: ResolvedKey; secretHash: string } | 'invalid' | 'expired'> {
   const [keyValue, tenantValue] = await redis
     .pipeline()
-    .hget(tenantKeys(entry.tenant_id), entry.key_id)
-    .hget(TENANTS, entry.tenant_id)
+    .hget(tenantKeys(tenantId), keyId)
+    .hget(TENANTS, tenantId)
     .exec()
   const key = parseStored(KeyRecordSchema(), keyValue, 'key')
   const tenant = parseStored(TenantRecordSchema(), tenantValue, 'tenant')
-  if (!key || !tenant || key.revoked_at) return 'invalid'
-  return checkValidity({
+  if (!key || !tenant || key.revoked_at || key.tenant_id !== tenantId) return 'invalid'
+  const resolution = checkValidity({
     tenant: toTenantContext(tenant),
     apiKey: toApiKeyContext(key),
     expiresAt: key.expires_at === undefined ? undefined : Date.parse(key.expires_at),
-    graceUntil: entry.until === undefined ? undefined : Date.parse(entry.until),
+    graceUntil: undefined,
   })
+  return typeof resolution === 'object'
+    ? { resolved: resolution, secretHash: key.secret_hash }
+    : resolution
 }
 
 /** Checked on every request, cached or not: a key can expire while its entry is cached. */
@@ -188,6 +208,7 @@ function toApiKeyContext(record: KeyRecord): ApiKeyContext {
     requestsPerMinute: record.requests_per_minute,
     budget: record.budget,
     guardrails: record.guardrails,
+    expiresAt: record.expires_at === undefined ? undefined : Date.parse(record.expires_at),
   }
 }
 

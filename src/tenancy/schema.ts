@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
+import { EndUserSettingsSchema } from '../end-users/settings'
 import { GuardrailPolicySchema } from '../guardrails/settings'
 import { ResponsesSettingsSchema } from '../ingress/responses/settings'
 import { lazy } from '../lib/lazy'
@@ -95,6 +96,8 @@ const tenantConfigFields = lazy(() => ({
   responses: z.optional(ResponsesSettingsSchema()),
   /** Input and output checks (src/guardrails/settings.ts). */
   guardrails: z.optional(GuardrailPolicySchema()),
+  /** Browser and mobile end users: CORS, JWTs, client tokens, per-user limits (src/end-users/settings.ts). */
+  end_users: z.optional(EndUserSettingsSchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>

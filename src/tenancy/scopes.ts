@@ -38,7 +38,11 @@ export function allowsModel(
   target: { provider: string; model: string }
 ): boolean {
   const names = [`${target.provider}/${target.model}`, target.model]
-  return anyMatches(tenant.config.models, names) && anyMatches(key.scopes.models, names)
+  return (
+    anyMatches(tenant.config.models, names) &&
+    anyMatches(key.scopes.models, names) &&
+    anyMatches(key.endUserModels, names)
+  )
 }
 
 export function allowsEndpoint(key: ApiKeyContext, path: string): boolean {

@@ -3,7 +3,8 @@
  * Tenant records in Redis, and the context a request carries once its key resolved to one.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
-import { TENANTS } from '../upstash/keyspace'
+import { registryEntry } from '../end-users/origin-registry'
+import { CORS_ORIGINS, TENANTS } from '../upstash/keyspace'
 import { parseStored, type TenantRecord, TenantRecordSchema } from './records'
 import type { TenantContext } from './types'
 
@@ -19,8 +20,13 @@ export async function listTenants(redis: Redis): Promise<TenantRecord[]> {
     .sort((a, b) => a.created_at.localeCompare(b.created_at))
 }
 
+/** With the record, its entry in the gateway-wide CORS index (src/end-users/origin-registry.ts). */
 export async function putTenant(redis: Redis, record: TenantRecord): Promise<void> {
-  await redis.hset(TENANTS, { [record.id]: JSON.stringify(record) })
+  const origins = registryEntry(record.config.end_users?.cors_origins)
+  const transaction = redis.multi().hset(TENANTS, { [record.id]: JSON.stringify(record) })
+  if (origins) transaction.hset(CORS_ORIGINS, { [record.id]: origins })
+  else transaction.hdel(CORS_ORIGINS, record.id)
+  await transaction.exec()
 }
 
 export function toTenantContext(record: TenantRecord): TenantContext {

@@ -25,4 +25,8 @@ export type ApiKeyContext = {
   budget?: Budget
   /** Checks the key adds to its tenant's. */
   guardrails?: GuardrailPolicyInput
+  /** Epoch ms of the key's expiry: no client token it mints outlives it. */
+  expiresAt?: number
+  /** An end-user credential's own models (names or globs): it narrows the key's, never widens. */
+  endUserModels?: string[]
 }

@@ -49,3 +49,21 @@ export function monthlySpend(tenantId: string, month: string, keyId?: string): s
 export function dailyUsage(tenantId: string, day: string): string {
   return `${tenantPrefix(tenantId)}usage:${day}`
 }
+
+/** Global index for CORS preflights, which carry no credential: tenantId -> JSON origin patterns. */
+export const CORS_ORIGINS = 'gw:cors-origins'
+
+/** A tenant's identity-provider key set as last fetched: JSON {url, jwks, fetched_at}. */
+export function jwksCache(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}jwks`
+}
+
+/** An end user's spend in micro-USD for a UTC day (YYYY-MM-DD) or month (YYYY-MM). */
+export function endUserSpend(tenantId: string, period: string, hashedUserId: string): string {
+  return `${tenantPrefix(tenantId)}spend:${period}:user:${hashedUserId}`
+}
+
+/** End users' usage for one UTC day: `<metric>|<hashedUserId>|<model>` -> count. */
+export function dailyEndUserUsage(tenantId: string, day: string): string {
+  return `${tenantPrefix(tenantId)}usage-users:${day}`
+}

@@ -40,6 +40,9 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
+    // Every request writes a log line (src/observability): the tests that check them capture
+    // them; printing thousands of them would bury the failures.
+    onConsoleLog: (log) => !log.includes('"what":"request"'),
     hookTimeout: 30_000,
   },
 })

@@ -4,6 +4,7 @@
  * and `wrangler secret put`) and the per-request variables middleware sets.
  */
 import type { GatewayConfig } from './config'
+import type { RequestObservation } from './observability/record'
 import type { ApiKeyContext, TenantContext } from './tenancy/types'
 
 /** Every binding is a string the operator may have forgotten: `loadConfig` validates them. */
@@ -24,6 +25,8 @@ export type Bindings = {
   PROVIDERS?: string
   MAX_BODY_BYTES?: string
   ALLOW_LOOPBACK_UPSTREAMS?: string
+  METRICS_MINUTE_RETENTION_HOURS?: string
+  METRICS_HOUR_RETENTION_DAYS?: string
 }
 
 /** What every route may read: set by the app's own middleware before any route runs. */
@@ -32,6 +35,8 @@ export type Variables = {
   /** performance.now() when the request arrived, for the overhead headers. */
   startedAt: number
   config: GatewayConfig
+  /** What the request log line and the metrics will say about this request. */
+  observation: RequestObservation
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }

@@ -29,11 +29,10 @@ import type { SearchHit } from '../retrieval/search'
 import { targetKey } from '../routing/order-targets'
 import type { PreparedTarget } from '../routing/prepared-target'
 import { prepareTargets } from '../routing/targets'
-import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { callUpstream } from '../upstream/call'
 import { dispatch } from '../upstream/dispatch'
 import { relayStream } from '../upstream/relay'
-import { type AnswerFacts, answerHeaders } from './headers'
+import { type AnswerFacts, observedHeaders } from './headers'
 
 export const CHAT_ENDPOINT = '/v1/chat/completions'
 
@@ -55,6 +54,7 @@ type Turn = {
 
 export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
   return async function chatCompletions(c) {
+    c.var.observation.requested('chat')
     return answerChat(deps, c, validate(ChatRequestSchema(), await readJsonBody(c)))
   }
 }
@@ -71,7 +71,10 @@ export async function answerChat(
   const { tenant, apiKey } = c.var
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
   const caller = { config: deps.config, tenant, apiKey }
+  const { observation } = c.var
+  observation.requested('chat', { stream: request.stream === true, endUser: request.user })
   const targets = await prepareTargets(caller, request.model, 'chat')
+  if (targets[0]) observation.routed(targetKey(targets[0]))
   // Before admission and the cache: the sources are part of what limits count and caches key.
   const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, request)
   const body = retrieval ? { ...request, messages: retrieval.messages } : request
@@ -95,14 +98,14 @@ export async function answerChat(
 
   if (ticket.held) {
     const admitted = deps.limits.admitHeld(admission, waitUntil)
-    const settle = settler(deps, waitUntil, tenant, apiKey, admitted)
+    const settle = settler(deps, waitUntil, c, admitted)
     return fromCache(c, body, sources, admitted, ticket, ticket.held, settle)
   }
   // Issued in one tick: the exact read rides in admission's pipelined round trip.
   const lookup = ticket.lookup(waitUntil)
   const admitting = deps.limits.admit(admission, waitUntil)
   const [admitted, exact] = await Promise.all([admitting, lookup.exact])
-  const settle = settler(deps, waitUntil, tenant, apiKey, admitted, lookup)
+  const settle = settler(deps, waitUntil, c, admitted, lookup)
   try {
     const found = exact ?? (await lookup.similar())
     if (found) return fromCache(c, body, sources, admitted, ticket, found, settle)
@@ -121,11 +124,11 @@ export async function answerChat(
 function settler(
   deps: GatewayDeps,
   waitUntil: (work: Promise<unknown>) => void,
-  tenant: TenantContext,
-  apiKey: ApiKeyContext,
+  c: Context<TenantEnv>,
   admitted: Admitted,
   lookup?: Lookup
 ): Settle {
+  const { tenant, apiKey, observation } = c.var
   let settled = false
   return (usage) => {
     if (settled) return
@@ -139,6 +142,7 @@ function settler(
     const tokens = billable ? usage.promptTokens + usage.completionTokens : 0
     const metered: MeteredUsage = { ...usage, endpoint: CHAT_ENDPOINT }
     if (lookup?.late()) metered.semanticLate = true
+    observation.metered(usage, cost / 1e6)
     waitUntil(admitted.settle({ tokens, costMicroUsd: Math.ceil(cost) }))
     waitUntil(recordUsage(deps.writes, tenant.id, apiKey.id, metered, cost / 1e6, deps.clock()))
   }
@@ -155,7 +159,7 @@ function fromCache(
 ): Response {
   const { entry } = found
   const completion = replayedCompletion(entry.completion)
-  const headers = answerHeaders({
+  const headers = observedHeaders(c.var.observation, {
     startedAt: c.var.startedAt,
     servedBy: { target: entry.model, attempts: 0, upstreamMs: 0 },
     rateLimits: admitted.headers,
@@ -244,7 +248,10 @@ async function completeChat(turn: Turn): Promise<Response> {
   }
   settle(metered(dispatched.target, served, !usage, ticket))
   ticket.store(completion, targetKey(dispatched.target), (work) => c.executionCtx.waitUntil(work))
-  const headers = answerHeaders({ ...factsOf(turn, dispatched), usageEstimated: !usage })
+  const headers = observedHeaders(c.var.observation, {
+    ...factsOf(turn, dispatched),
+    usageEstimated: !usage,
+  })
   return c.json(sources ? citeCompletion(completion, sources) : completion, 200, headers)
 }
 
@@ -258,6 +265,7 @@ async function streamChat(turn: Turn): Promise<Response> {
     return { first, rest }
   })
   const { first, rest } = dispatched.value
+  const release = c.var.observation.hold()
   const stream = relayStream({
     first,
     rest,
@@ -270,6 +278,7 @@ async function streamChat(turn: Turn): Promise<Response> {
     onEnd: (outcome) => {
       dispatched.finish()
       settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated, ticket))
+      release(outcome.status)
       if (outcome.status === 'finished' && outcome.answer.isComplete()) {
         const completion = { ...outcome.answer.toCompletion(), usage: openAIUsage(outcome.usage) }
         ticket.store(completion, targetKey(dispatched.target), (work) =>
@@ -278,7 +287,10 @@ async function streamChat(turn: Turn): Promise<Response> {
       }
     },
   })
-  return c.body(stream, 200, { ...SSE_HEADERS, ...answerHeaders(factsOf(turn, dispatched)) })
+  return c.body(stream, 200, {
+    ...SSE_HEADERS,
+    ...observedHeaders(c.var.observation, factsOf(turn, dispatched)),
+  })
 }
 
 function answerText(completion: ChatCompletion): string {

@@ -3,7 +3,7 @@
  * POST /v1/embeddings: the same admission, dispatch and metering path as chat, without streams.
  */
 import type { Handler } from 'hono'
-import { answerHeaders } from '../chat/headers'
+import { observedHeaders } from '../chat/headers'
 import type { GatewayDeps } from '../deps'
 import type { TenantEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
@@ -23,12 +23,14 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
   return async function embeddings(c) {
     const { tenant, apiKey } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+    c.var.observation.requested('embeddings')
     const body = validate(EmbeddingsRequestSchema(), await readJsonBody(c))
     const targets = await prepareTargets(
       { config: deps.config, tenant, apiKey },
       body.model,
       'embeddings'
     )
+    if (targets[0]) c.var.observation.routed(targetKey(targets[0]))
     const promptTokens = estimateInputTokens(body.input)
     const admitted = await deps.limits.admit(
       {
@@ -66,7 +68,8 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
       const cost = costMicroUsd(priceFor(tenant, model), usage)
       waitUntil(admitted.settle({ tokens: usage.promptTokens, costMicroUsd: Math.ceil(cost) }))
       waitUntil(recordUsage(deps.writes, tenant.id, apiKey.id, usage, cost / 1e6, deps.clock()))
-      const headers = answerHeaders({
+      c.var.observation.metered(usage, cost / 1e6)
+      const headers = observedHeaders(c.var.observation, {
         startedAt: c.var.startedAt,
         servedBy: {
           target: model,

@@ -7,6 +7,7 @@
 import * as z from 'zod/mini'
 import { CacheSettingsSchema } from '../cache/settings'
 import { lazy } from '../lib/lazy'
+import { ObservabilitySettingsSchema } from '../observability/settings'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
 
 /**
@@ -89,6 +90,8 @@ const tenantConfigFields = lazy(() => ({
   cache: z.optional(CacheSettingsSchema()),
   /** Retrieval defaults for chat: collection, top_k, filter, context budget (src/retrieval/settings.ts). */
   retrieval: z.optional(RetrievalSettingsSchema()),
+  /** Request-log sampling (src/observability/settings.ts). */
+  observability: z.optional(ObservabilitySettingsSchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>

@@ -49,3 +49,13 @@ export function monthlySpend(tenantId: string, month: string, keyId?: string): s
 export function dailyUsage(tenantId: string, day: string): string {
   return `${tenantPrefix(tenantId)}usage:${day}`
 }
+
+/** Metrics hash of one UTC minute (`YYYYMMDDHHmm`) or hour (`YYYYMMDDHH`): `<series>|<provider>|<model>` -> value. */
+export function metricsBucket(tenantId: string, period: string): string {
+  return `${tenantPrefix(tenantId)}metrics:${period}`
+}
+
+/** The same fields since the tenant's first request: what `/metrics` exposes as counters. */
+export function metricsTotal(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}metrics:total`
+}

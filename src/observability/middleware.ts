@@ -1,0 +1,117 @@
+/**
+ * @module
+ * Observes every request behind the configuration: sets `c.var.observation` for the pipeline to
+ * note what it finds, and once the response (or, for a stream, its last chunk) is out, writes one
+ * structured log line and the tenant's metrics increments, from `waitUntil` after a timer, so
+ * neither the CPU nor any I/O of it sits before the response.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { GatewayDeps } from '../deps'
+import type { AppEnv } from '../env'
+import { sha256Hex } from '../lib/crypto'
+import { toGatewayError } from '../middleware/error-handler'
+import type { ApiKeyContext, TenantContext } from '../tenancy/types'
+import { countRequest } from './metrics'
+import { failed, RequestObservation, type RequestRecord } from './record'
+
+/** The app's variables, plus who is calling once tenant auth (inside /v1) has said so. */
+type ObservedEnv = {
+  Bindings: AppEnv['Bindings']
+  Variables: AppEnv['Variables'] & { tenant?: TenantContext; apiKey?: ApiKeyContext }
+}
+
+export type ObserveOptions = Pick<GatewayDeps, 'writes' | 'clock' | 'report' | 'config'> & {
+  /** Where the log line goes: the Workers console, which Workers Logs and Logpush collect. */
+  log?: (line: string) => void
+  random?: () => number
+}
+
+export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv> {
+  const { writes, clock, report } = options
+  const retention = options.config.metricsRetention
+  const log = options.log ?? ((line: string) => console.log(line))
+  const random = options.random ?? Math.random
+
+  async function emit(record: RequestRecord, sampleRate: number): Promise<void> {
+    // Metrics are never sampled: their counts must be exact.
+    const counting = record.tenantId
+      ? countRequest(writes, record.tenantId, record, clock(), retention)
+      : undefined
+    if (failed(record) || sampleRate >= 1 || random() < sampleRate) {
+      log(JSON.stringify(await logLine(record)))
+    }
+    await counting
+  }
+
+  return async function observe(c, next) {
+    const observation = new RequestObservation(c.var.startedAt)
+    c.set('observation', observation)
+    await next()
+    const response = c.res
+    observation.whenComplete(() => {
+      const record = recordOf(c, observation, response.status)
+      const sampleRate = c.var.tenant?.config.observability?.log_sample_rate ?? 1
+      const written = afterResponse().then(() => emit(record, sampleRate))
+      c.executionCtx.waitUntil(written.catch((error) => report('request record', error)))
+    })
+  }
+}
+
+function recordOf(
+  c: Context<ObservedEnv>,
+  observation: RequestObservation,
+  status: number
+): RequestRecord {
+  const record: RequestRecord = {
+    requestId: c.var.requestId,
+    method: c.req.method,
+    path: c.req.path,
+    status,
+    ...observation.noted,
+    totalMs: observation.elapsedMs(),
+  }
+  if (c.var.tenant) record.tenantId = c.var.tenant.id
+  if (c.var.apiKey) record.keyId = c.var.apiKey.id
+  if (c.error) {
+    const error = toGatewayError(c.error)
+    record.errorType = error.type
+    if (error.code) record.errorCode = error.code
+  } else if (status >= 400) {
+    record.errorType = status >= 500 ? 'server_error' : 'invalid_request_error'
+  } else if (record.streamOutcome === 'failed') {
+    record.errorType = 'upstream_error'
+    record.errorCode = 'stream_failed'
+  }
+  return record
+}
+
+/** A macrotask later: the response has been handed to the runtime by then. */
+function afterResponse(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
+}
+
+/**
+ * The log line: ids, outcome, timings, tokens and cost, never prompt or answer text, keys or
+ * tokens. The end user's label is a digest scoped to the tenant, so lines can be grouped by user
+ * without saying who the user is.
+ */
+async function logLine(record: RequestRecord): Promise<Record<string, unknown>> {
+  const { endUser, ...rest } = record
+  const line: Record<string, unknown> = { level: failed(record) ? 'warn' : 'info', what: 'request' }
+  for (const [name, value] of Object.entries(rest)) {
+    line[snakeCase(name)] = typeof value === 'number' ? round(value) : value
+  }
+  if (endUser !== undefined) {
+    line.end_user = (await sha256Hex(`${record.tenantId ?? ''}\u0000${endUser}`)).slice(0, 16)
+  }
+  return line
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
+}
+
+/** Six decimals: float noise removed, a micro-dollar of cost kept. */
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6
+}

@@ -1,0 +1,16 @@
+/**
+ * @module
+ * A tenant's observability settings, validated as part of its config. Metrics are never sampled
+ * (their counts must be exact); only the request log lines of successful requests are.
+ */
+import * as z from 'zod/mini'
+import { lazy } from '../lib/lazy'
+
+export const ObservabilitySettingsSchema = lazy(() =>
+  z.strictObject({
+    /** Share of successful requests whose log line is written (0..1, default 1); failures always are. */
+    log_sample_rate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  })
+)
+
+export type ObservabilitySettings = z.infer<ReturnType<typeof ObservabilitySettingsSchema>>

@@ -11,6 +11,7 @@ import type { AppEnv } from '../env'
 import { sha256Hex } from '../lib/crypto'
 import { toGatewayError } from '../middleware/error-handler'
 import type { ApiKeyContext, TenantContext } from '../tenancy/types'
+import { requestRecord } from '../upstash/keyspace'
 import { countRequest } from './metrics'
 import { failed, RequestObservation, type RequestRecord } from './record'
 
@@ -20,27 +21,40 @@ type ObservedEnv = {
   Variables: AppEnv['Variables'] & { tenant?: TenantContext; apiKey?: ApiKeyContext }
 }
 
-export type ObserveOptions = Pick<GatewayDeps, 'writes' | 'clock' | 'report' | 'config'> & {
+/** How long a request's record is kept for feedback to find: a month to rate an answer. */
+export const REQUEST_RECORD_TTL_SECONDS = 30 * 86_400
+
+export type ObserveOptions = Pick<
+  GatewayDeps,
+  'redis' | 'writes' | 'clock' | 'report' | 'config'
+> & {
   /** Where the log line goes: the Workers console, which Workers Logs and Logpush collect. */
   log?: (line: string) => void
   random?: () => number
 }
 
 export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv> {
-  const { writes, clock, report } = options
+  const { redis, writes, clock, report } = options
   const retention = options.config.metricsRetention
   const log = options.log ?? ((line: string) => console.log(line))
   const random = options.random ?? Math.random
 
   async function emit(record: RequestRecord, sampleRate: number): Promise<void> {
+    const { tenantId, requestId } = record
     // Metrics are never sampled: their counts must be exact.
-    const counting = record.tenantId
-      ? countRequest(writes, record.tenantId, record, clock(), retention)
+    const counting = tenantId
+      ? countRequest(writes, tenantId, record, clock(), retention)
       : undefined
-    if (failed(record) || sampleRate >= 1 || random() < sampleRate) {
-      log(JSON.stringify(await logLine(record)))
-    }
-    await counting
+    const line = JSON.stringify(await logLine(record, clock()))
+    if (failed(record) || sampleRate >= 1 || random() < sampleRate) log(line)
+    // Answers (chat, embeddings) are what feedback rates: their records are kept, in the batch.
+    const keeping =
+      tenantId && record.operation
+        ? writes.write('request record', () =>
+            redis.set(requestRecord(tenantId, requestId), line, { ex: REQUEST_RECORD_TTL_SECONDS })
+          )
+        : undefined
+    await Promise.all([counting, keeping])
   }
 
   return async function observe(c, next) {
@@ -95,9 +109,13 @@ function afterResponse(): Promise<void> {
  * tokens. The end user's label is a digest scoped to the tenant, so lines can be grouped by user
  * without saying who the user is.
  */
-async function logLine(record: RequestRecord): Promise<Record<string, unknown>> {
+async function logLine(record: RequestRecord, time: number): Promise<Record<string, unknown>> {
   const { endUser, ...rest } = record
-  const line: Record<string, unknown> = { level: failed(record) ? 'warn' : 'info', what: 'request' }
+  const line: Record<string, unknown> = {
+    level: failed(record) ? 'warn' : 'info',
+    what: 'request',
+    time: new Date(time).toISOString(),
+  }
   for (const [name, value] of Object.entries(rest)) {
     line[snakeCase(name)] = typeof value === 'number' ? round(value) : value
   }

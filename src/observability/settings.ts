@@ -10,6 +10,8 @@ export const ObservabilitySettingsSchema = lazy(() =>
   z.strictObject({
     /** Share of successful requests whose log line is written (0..1, default 1); failures always are. */
     log_sample_rate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+    /** Feedback scores: `thumbs` (default) takes -1..1, `stars` takes whole numbers 1..5. */
+    feedback_scale: z.optional(z.enum(['thumbs', 'stars'])),
   })
 )
 

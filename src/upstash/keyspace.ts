@@ -59,3 +59,17 @@ export function metricsBucket(tenantId: string, period: string): string {
 export function metricsTotal(tenantId: string): string {
   return `${tenantPrefix(tenantId)}metrics:total`
 }
+
+/** One request's record (its log line), kept for feedback to find and join: JSON. */
+export function requestRecord(tenantId: string, requestId: string): string {
+  return `${tenantPrefix(tenantId)}requests:${requestId}`
+}
+
+/** Feedback: a sorted set of request ids by time, and a hash of request id -> JSON. */
+export function feedbackIndex(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}feedback`
+}
+
+export function feedbackItems(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}feedback:items`
+}

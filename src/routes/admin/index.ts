@@ -6,6 +6,7 @@
 import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
+import { tenantFeedbackRoutes } from '../../observability/feedback'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'
 import { keyRoutes, tenantKeyRoutes } from './keys'
@@ -16,6 +17,7 @@ export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
     .use('*', adminAuth())
     .route('/tenants/:id/keys', tenantKeyRoutes)
     .route('/tenants/:id/cache', tenantCacheRoutes(deps))
+    .route('/tenants/:id/feedback', tenantFeedbackRoutes(deps))
     .route('/tenants', tenantRoutes(deps))
     .route('/keys', keyRoutes)
 }

@@ -3,6 +3,7 @@ import { CHAT_ENDPOINT, chatCompletions } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../embeddings/handler'
 import type { TenantEnv } from '../../env'
+import { feedbackRoutes } from '../../observability/feedback'
 import { tenantAuth } from '../../tenancy/auth'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
@@ -19,6 +20,7 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
     .post(EMBEDDINGS_ENDPOINT.slice(V1.length), embeddings(deps))
     .route('/cache', cacheRoutes(deps))
     .route('/collections', collectionsRoutes)
+    .route('/feedback', feedbackRoutes(deps))
     .route('/', modelsRoutes)
     .route('/', usageRoutes)
 }

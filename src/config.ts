@@ -84,6 +84,15 @@ const BindingsSchema = lazy(() =>
     PROVIDERS: z.optional(jsonSetting(z.array(ExtraProviderSchema()))),
     METRICS_MINUTE_RETENTION_HOURS: wholeNumber(1, 24 * 31, 48),
     METRICS_HOUR_RETENTION_DAYS: wholeNumber(1, 3660, 90),
+    OTLP_TRACES_URL: optionalUrl(),
+    OTLP_HEADERS: z.optional(jsonSetting(z.record(z.string(), z.string()))),
+    OTLP_SAMPLE_RATE: z._default(
+      z.pipe(
+        z.string().check(z.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1')),
+        z.transform(Number)
+      ),
+      1
+    ),
   })
 )
 
@@ -112,6 +121,8 @@ export type GatewayConfig = {
   allowLoopbackUpstreams: boolean
   /** How long the per-minute and per-hour metrics hashes are kept (src/observability/metrics.ts). */
   metricsRetention: { minuteSeconds: number; hourSeconds: number }
+  /** OTLP/HTTP JSON trace export; absent: off (src/observability/trace.ts). */
+  otlp: { url: string; headers: Record<string, string>; sampleRate: number } | undefined
 }
 
 const cache = new WeakMap<Bindings, GatewayConfig>()
@@ -179,5 +190,8 @@ function toConfig(b: ParsedBindings): GatewayConfig {
       minuteSeconds: b.METRICS_MINUTE_RETENTION_HOURS * 3600,
       hourSeconds: b.METRICS_HOUR_RETENTION_DAYS * 86_400,
     },
+    otlp: b.OTLP_TRACES_URL
+      ? { url: b.OTLP_TRACES_URL, headers: b.OTLP_HEADERS ?? {}, sampleRate: b.OTLP_SAMPLE_RATE }
+      : undefined,
   }
 }

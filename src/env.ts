@@ -27,6 +27,9 @@ export type Bindings = {
   ALLOW_LOOPBACK_UPSTREAMS?: string
   METRICS_MINUTE_RETENTION_HOURS?: string
   METRICS_HOUR_RETENTION_DAYS?: string
+  OTLP_TRACES_URL?: string
+  OTLP_HEADERS?: string
+  OTLP_SAMPLE_RATE?: string
 }
 
 /** What every route may read: set by the app's own middleware before any route runs. */

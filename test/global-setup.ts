@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node'
+import { startOtlpReceiver } from '../dev/otlp-receiver.ts'
 import { startPrometheusBridge } from '../dev/prometheus-bridge.ts'
 import { startStack } from '../dev/stack.ts'
 
@@ -17,7 +18,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Prometheus itself starts only when a test asks the bridge for it.
   const prometheus = await startPrometheusBridge()
   project.provide('prometheusBridgeUrl', prometheus.url)
+  const otlp = await startOtlpReceiver()
+  project.provide('otlpReceiverUrl', otlp.url)
   return async () => {
+    await otlp.close()
     await prometheus.close()
     await stack.close()
   }

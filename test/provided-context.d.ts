@@ -15,5 +15,7 @@ declare module 'vitest' {
     mockProviderUrl: string
     /** dev/prometheus-bridge.ts: a real Prometheus whose scrapes the tests relay to the gateway. */
     prometheusBridgeUrl: string
+    /** dev/otlp-receiver.ts: a loopback OTLP/HTTP JSON trace receiver. */
+    otlpReceiverUrl: string
   }
 }

@@ -72,11 +72,18 @@ export async function answerChat(
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
   const caller = { config: deps.config, tenant, apiKey }
   const { observation } = c.var
-  observation.requested('chat', { stream: request.stream === true, endUser: request.user })
+  observation.requested('chat', {
+    stream: request.stream === true,
+    endUser: request.user,
+    model: request.model,
+  })
   const targets = await prepareTargets(caller, request.model, 'chat')
   if (targets[0]) observation.routed(targetKey(targets[0]))
   // Before admission and the cache: the sources are part of what limits count and caches key.
-  const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, request)
+  const retrieval = await observation.timed(
+    'retrieval',
+    retrieveForChat({ ...caller, redis: deps.redis }, request)
+  )
   const body = retrieval ? { ...request, messages: retrieval.messages } : request
   const promptTokens = estimateMessagesTokens(body.messages)
   const admission: AdmissionRequest = {
@@ -104,10 +111,13 @@ export async function answerChat(
   // Issued in one tick: the exact read rides in admission's pipelined round trip.
   const lookup = ticket.lookup(waitUntil)
   const admitting = deps.limits.admit(admission, waitUntil)
-  const [admitted, exact] = await Promise.all([admitting, lookup.exact])
+  const [admitted, exact] = await Promise.all([
+    observation.timed('admission', admitting),
+    observation.timed('cache', lookup.exact),
+  ])
   const settle = settler(deps, waitUntil, c, admitted, lookup)
   try {
-    const found = exact ?? (await lookup.similar())
+    const found = exact ?? (await observation.timed('cache.semantic', lookup.similar()))
     if (found) return fromCache(c, body, sources, admitted, ticket, found, settle)
     const turn: Turn = { c, deps, body, targets, promptTokens, sources, admitted, ticket, settle }
     return body.stream ? await streamChat(turn) : await completeChat(turn)
@@ -197,7 +207,7 @@ function dispatchChat<T>(
   read: (response: Response, target: PreparedTarget) => Promise<T>
 ) {
   const { body } = turn
-  return dispatch(
+  const dispatching = dispatch(
     turn.targets,
     async (target, signal) => {
       const request = target.adapter.chatRequest({
@@ -210,6 +220,7 @@ function dispatchChat<T>(
     },
     { clientSignal: turn.c.req.raw.signal }
   )
+  return turn.c.var.observation.timed('upstream', dispatching)
 }
 
 function factsOf(

@@ -25,6 +25,7 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
     c.var.observation.requested('embeddings')
     const body = validate(EmbeddingsRequestSchema(), await readJsonBody(c))
+    c.var.observation.requested('embeddings', { model: body.model })
     const targets = await prepareTargets(
       { config: deps.config, tenant, apiKey },
       body.model,

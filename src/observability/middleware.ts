@@ -14,6 +14,7 @@ import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { requestRecord } from '../upstash/keyspace'
 import { countRequest } from './metrics'
 import { failed, RequestObservation, type RequestRecord } from './record'
+import { exportTrace, parseTraceparent, traceOf } from './trace'
 
 /** The app's variables, plus who is calling once tenant auth (inside /v1) has said so. */
 type ObservedEnv = {
@@ -36,6 +37,7 @@ export type ObserveOptions = Pick<
 export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv> {
   const { redis, writes, clock, report } = options
   const retention = options.config.metricsRetention
+  const otlp = options.config.otlp
   const log = options.log ?? ((line: string) => console.log(line))
   const random = options.random ?? Math.random
 
@@ -67,6 +69,14 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
       const sampleRate = c.var.tenant?.config.observability?.log_sample_rate ?? 1
       const written = afterResponse().then(() => emit(record, sampleRate))
       c.executionCtx.waitUntil(written.catch((error) => report('request record', error)))
+      // GenAI operations only: a trace of a health check or an admin call says nothing.
+      if (otlp && record.operation && random() < otlp.sampleRate) {
+        const parent = parseTraceparent(c.req.header('traceparent'))
+        const exported = afterResponse().then(() =>
+          exportTrace(otlp, traceOf(record, observation, parent))
+        )
+        c.executionCtx.waitUntil(exported.catch((error) => report('trace export', error)))
+      }
     })
   }
 }

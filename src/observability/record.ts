@@ -23,6 +23,8 @@ export type RequestRecord = {
   /** The request's `user` label in clear: hashed before it is written anywhere. */
   endUser?: string
   operation?: Operation
+  /** The model the client asked for (a catalog name, or `provider/model`). */
+  requestedModel?: string
   /** `provider/model` resolved for the request, then the one that answered. */
   target?: string
   stream?: boolean
@@ -43,6 +45,8 @@ export type RequestRecord = {
 }
 
 /** What the pipeline's stages tell the observation; everything else the middleware reads itself. */
+export type Stage = { name: string; start: number; end: number | undefined; failed: boolean }
+
 type Noted = Omit<RequestRecord, 'requestId' | 'method' | 'path' | 'status' | 'totalMs'>
 
 /**
@@ -51,16 +55,44 @@ type Noted = Omit<RequestRecord, 'requestId' | 'method' | 'path' | 'status' | 't
  */
 export class RequestObservation {
   readonly noted: Noted = {}
+  /** The pipeline's stages, in performance.now() milliseconds, for the trace's child spans. */
+  readonly stages: Stage[] = []
+  /** Wall-clock time at arrival: spans are exported in epoch time. */
+  readonly epochMs = Date.now()
+  /** When the route's handler started: everything before it is authentication and setup. */
+  handlerAt: number | undefined
   private holds = 0
   private complete: (() => void) | undefined
 
-  constructor(private readonly startedAt: number) {}
+  constructor(readonly startedAt: number) {}
+
+  /** Passes `work` through, noting when it started and settled as one stage of the request. */
+  timed<T>(name: string, work: Promise<T>): Promise<T> {
+    const stage: Stage = { name, start: performance.now(), end: undefined, failed: false }
+    this.stages.push(stage)
+    return work.then(
+      (value) => {
+        stage.end = performance.now()
+        return value
+      },
+      (error: unknown) => {
+        stage.end = performance.now()
+        stage.failed = true
+        throw error
+      }
+    )
+  }
 
   /** What the request asked for, once it is validated. */
-  requested(operation: Operation, detail: { stream?: boolean; endUser?: string } = {}): void {
+  requested(
+    operation: Operation,
+    detail: { stream?: boolean; endUser?: string; model?: string } = {}
+  ): void {
+    this.handlerAt ??= performance.now()
     this.noted.operation = operation
     if (detail.stream) this.noted.stream = true
     if (detail.endUser !== undefined) this.noted.endUser = detail.endUser
+    if (detail.model !== undefined) this.noted.requestedModel = detail.model
   }
 
   /** The first target, before dispatch: errors from there on are labelled with its model. */

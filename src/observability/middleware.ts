@@ -9,11 +9,14 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { GatewayDeps } from '../deps'
 import type { AppEnv } from '../env'
 import { sha256Hex } from '../lib/crypto'
+import { BUDGET_WARNING_HEADER } from '../limits/headers'
 import { toGatewayError } from '../middleware/error-handler'
 import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { requestRecord } from '../upstash/keyspace'
+import { createAlerts } from './alerts'
 import { countRequest } from './metrics'
 import { failed, RequestObservation, type RequestRecord } from './record'
+import type { ObservabilitySettings } from './settings'
 import { exportTrace, parseTraceparent, traceOf } from './trace'
 
 /** The app's variables, plus who is calling once tenant auth (inside /v1) has said so. */
@@ -40,8 +43,14 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
   const otlp = options.config.otlp
   const log = options.log ?? ((line: string) => console.log(line))
   const random = options.random ?? Math.random
+  const alerts = createAlerts({ redis, clock, log })
 
-  async function emit(record: RequestRecord, sampleRate: number): Promise<void> {
+  async function emit(
+    record: RequestRecord,
+    settings: ObservabilitySettings | undefined,
+    budgetDetail: string | undefined
+  ): Promise<void> {
+    const sampleRate = settings?.log_sample_rate ?? 1
     const { tenantId, requestId } = record
     // Metrics are never sampled: their counts must be exact.
     const counting = tenantId
@@ -57,6 +66,8 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
           )
         : undefined
     await Promise.all([counting, keeping])
+    // Thresholds read complete minutes only, so they need not wait for this request's increments.
+    await alerts.observe(record, settings, budgetDetail)
   }
 
   return async function observe(c, next) {
@@ -66,8 +77,12 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
     const response = c.res
     observation.whenComplete(() => {
       const record = recordOf(c, observation, response.status)
-      const sampleRate = c.var.tenant?.config.observability?.log_sample_rate ?? 1
-      const written = afterResponse().then(() => emit(record, sampleRate))
+      const settings = c.var.tenant?.config.observability
+      const budgetDetail =
+        record.errorCode === 'monthly_budget_exceeded' && c.error instanceof Error
+          ? c.error.message
+          : (response.headers.get(BUDGET_WARNING_HEADER) ?? undefined)
+      const written = afterResponse().then(() => emit(record, settings, budgetDetail))
       c.executionCtx.waitUntil(written.catch((error) => report('request record', error)))
       // GenAI operations only: a trace of a health check or an admin call says nothing.
       if (otlp && record.operation && random() < otlp.sampleRate) {

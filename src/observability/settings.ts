@@ -12,6 +12,17 @@ export const ObservabilitySettingsSchema = lazy(() =>
     log_sample_rate: z.optional(z.number().check(z.gte(0), z.lte(1))),
     /** Feedback scores: `thumbs` (default) takes -1..1, `stars` takes whole numbers 1..5. */
     feedback_scale: z.optional(z.enum(['thumbs', 'stars'])),
+    /** Thresholds over the last 5 complete minutes (src/observability/alerts.ts). */
+    alerts: z.optional(
+      z.strictObject({
+        /** Share of failed requests above which an `error_rate` alert is raised. */
+        error_rate: z.optional(z.number().check(z.gt(0), z.lte(1))),
+        /** p95 request duration (to bucket resolution) above which `latency` is raised. */
+        latency_p95_ms: z.optional(z.int().check(z.minimum(1), z.maximum(600_000))),
+        /** Fewer requests than this in the window raise nothing (default 20). */
+        min_requests: z.optional(z.int().check(z.minimum(1), z.maximum(1_000_000))),
+      })
+    ),
   })
 )
 

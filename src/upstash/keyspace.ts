@@ -73,3 +73,8 @@ export function feedbackIndex(tenantId: string): string {
 export function feedbackItems(tenantId: string): string {
   return `${tenantPrefix(tenantId)}feedback:items`
 }
+
+/** Set once per alert and period (NX), so each isolate that sees the condition does not repeat it. */
+export function alertRaised(tenantId: string, alert: string, period: string): string {
+  return `${tenantPrefix(tenantId)}alerts:${alert}:${period}`
+}

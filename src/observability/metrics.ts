@@ -11,6 +11,7 @@
  * Labels are tenant, provider and model only: never keys or end users, whose number is unbounded.
  */
 import type { CacheStatus } from '../cache/status'
+import { splitField } from '../metering/record'
 import { metricsBucket, metricsTotal } from '../upstash/keyspace'
 import type { CounterIncrement, WriteBatch } from '../upstash/write-batch'
 import { failed, type RequestRecord } from './record'
@@ -60,14 +61,8 @@ export function metricField(series: string, provider: string, model: string): st
 export function parseMetricField(
   field: string
 ): { series: string; provider: string; model: string } | undefined {
-  const first = field.indexOf('|')
-  const second = field.indexOf('|', first + 1)
-  if (first < 0 || second < 0) return undefined
-  return {
-    series: field.slice(0, first),
-    provider: field.slice(first + 1, second),
-    model: field.slice(second + 1),
-  }
+  const parts = splitField(field)
+  return parts && { series: parts[0], provider: parts[1], model: parts[2] }
 }
 
 /** Index of the first boundary the value does not exceed; past the last: the +Inf bucket. */

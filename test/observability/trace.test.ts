@@ -8,7 +8,19 @@ const receiver = inject('otlpReceiverUrl')
 
 /** The Worker with these bindings (its own isolate-wide app) and a fresh tenant. */
 async function readyGatewayWith(bindings: Partial<Bindings>) {
-  return { gateway: servedBy({ bindings }), tenant: await tenantWithKey() }
+  const gateway = servedBy({ bindings })
+  const tenant = await tenantWithKey()
+  /** One chat request, read and settled; its request id. */
+  const chat = async (model: string, content: string) => {
+    const response = await gateway.fetch(
+      'http://gateway/v1/chat/completions',
+      chatRequest(tenant.secret, { model, messages: [{ role: 'user', content }] })
+    )
+    await response.text()
+    await gateway.settled()
+    return response.headers.get('x-request-id')
+  }
+  return { gateway, tenant, chat }
 }
 
 type Received = { contentType: string; authorization?: string; body: OtlpTraces }
@@ -91,32 +103,16 @@ describe('OpenTelemetry traces', () => {
 
   it('marks the span of a failed request as an error with its type, and sends nothing when off', async () => {
     const on = await readyGatewayWith({ OTLP_TRACES_URL: `${receiver}/v1/traces` })
-    const failed = await on.gateway.fetch(
-      'http://gateway/v1/chat/completions',
-      chatRequest(on.tenant.secret, {
-        model: 'mock/m:status=400',
-        messages: [{ role: 'user', content: 'Refuse this' }],
-      })
-    )
-    await failed.text()
-    await on.gateway.settled()
-    const { spans } = await spansOf(failed.headers.get('x-request-id'))
+    const { spans } = await spansOf(await on.chat('mock/m:status=400', 'Refuse this'))
     const root = spans.find((span) => span.parentSpanId === undefined)
     expect(root?.status?.code).toBe(2)
     expect(root && attribute(root, 'error.type')).toBeTruthy()
     expect(spans.find((span) => span.name === 'upstream')?.status?.code).toBe(2)
 
     const off = await readyGatewayWith({})
-    const quiet = await off.gateway.fetch(
-      'http://gateway/v1/chat/completions',
-      chatRequest(off.tenant.secret, {
-        model: 'mock/m',
-        messages: [{ role: 'user', content: 'x' }],
-      })
-    )
-    await quiet.text()
-    await off.gateway.settled()
+    const quiet = await off.chat('mock/m', 'x')
     const all = (await (await fetch(`${receiver}/received`)).json()) as Received[]
-    expect(JSON.stringify(all)).not.toContain(quiet.headers.get('x-request-id'))
+    expect(quiet).toMatch(/^req_/)
+    expect(JSON.stringify(all)).not.toContain(quiet)
   })
 })

@@ -106,6 +106,28 @@ describe('request log', () => {
     })
   })
 
+  it('records embeddings with their operation, target and tokens', async () => {
+    const tenant = await tenantWithKey()
+    const gateway = servedBy()
+    const response = await gateway.fetch(
+      'http://gateway/v1/embeddings',
+      chatRequest(tenant.secret, { model: 'mock-embed', input: ['one', 'two'] })
+    )
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as { usage: { prompt_tokens: number } }
+    await gateway.settled()
+    const line = lineFor(response.headers.get('x-request-id'))
+    expect(line).toMatchObject({
+      operation: 'embeddings',
+      requested_model: 'mock-embed',
+      status: 200,
+      attempts: 1,
+      input_tokens: body.usage.prompt_tokens,
+      output_tokens: 0,
+    })
+    expect(String(line.target)).toMatch(/^[a-z0-9-]+\//)
+  })
+
   it('logs failures with their error type and code, tenant or not', async () => {
     const tenant = await tenantWithKey()
     const gateway = servedBy()

@@ -47,6 +47,9 @@ const workerd = defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/node/**'],
     testTimeout: 20_000,
+    // Every request writes a log line (src/observability): the tests that check them capture
+    // them; printing thousands of them would bury the failures.
+    onConsoleLog: (log) => !log.includes('"what":"request"'),
     hookTimeout: 30_000,
   },
 })

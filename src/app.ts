@@ -12,6 +12,8 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
 import { securityHeaders } from './middleware/security-headers'
+import { observe } from './observability/middleware'
+import { metricsRoutes } from './observability/route'
 import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
 import { openApiRoutes } from './routes/openapi'
@@ -32,7 +34,9 @@ function base(): Hono<AppEnv> {
 export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const app = base()
   app.use('*', gatewayConfig({ config: deps.config }))
+  app.use('*', observe(deps))
   app.route('/admin', adminRoutes(deps))
+  app.route('/metrics', metricsRoutes(deps))
   app.route('/v1', v1Routes(deps))
   return app
 }

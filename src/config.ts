@@ -27,6 +27,17 @@ const ExtraProviderSchema = lazy(() =>
 )
 export type ExtraProvider = z.infer<ReturnType<typeof ExtraProviderSchema>>
 
+/** A whole number within bounds, from a string binding, with a default. */
+function wholeNumber(min: number, max: number, fallback: number) {
+  return z._default(
+    z.pipe(
+      z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
+      z.pipe(z.transform(Number), z.int().check(z.minimum(min), z.maximum(max)))
+    ),
+    fallback
+  )
+}
+
 /** A JSON-valued setting: a string that must parse and then match its schema. */
 function jsonSetting<T extends z.ZodMiniType>(schema: T) {
   return z.pipe(
@@ -71,6 +82,17 @@ const BindingsSchema = lazy(() =>
     ),
     ALLOW_LOOPBACK_UPSTREAMS: flag(),
     PROVIDERS: z.optional(jsonSetting(z.array(ExtraProviderSchema()))),
+    METRICS_MINUTE_RETENTION_HOURS: wholeNumber(1, 24 * 31, 48),
+    METRICS_HOUR_RETENTION_DAYS: wholeNumber(1, 3660, 90),
+    OTLP_TRACES_URL: optionalUrl(),
+    OTLP_HEADERS: z.optional(jsonSetting(z.record(z.string(), z.string()))),
+    OTLP_SAMPLE_RATE: z._default(
+      z.pipe(
+        z.string().check(z.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1')),
+        z.transform(Number)
+      ),
+      1
+    ),
   })
 )
 
@@ -97,6 +119,10 @@ export type GatewayConfig = {
   maxBodyBytes: number
   /** Only the local stack sets this: tenant base URLs on loopback pass the SSRF guard. */
   allowLoopbackUpstreams: boolean
+  /** How long the per-minute and per-hour metrics hashes are kept (src/observability/metrics.ts). */
+  metricsRetention: { minuteSeconds: number; hourSeconds: number }
+  /** OTLP/HTTP JSON trace export; absent: off (src/observability/trace.ts). */
+  otlp: { url: string; headers: Record<string, string>; sampleRate: number } | undefined
 }
 
 const cache = new WeakMap<Bindings, GatewayConfig>()
@@ -160,5 +186,12 @@ function toConfig(b: ParsedBindings): GatewayConfig {
     modelCatalog: b.MODEL_CATALOG,
     maxBodyBytes: b.MAX_BODY_BYTES,
     allowLoopbackUpstreams: b.ALLOW_LOOPBACK_UPSTREAMS === 'true',
+    metricsRetention: {
+      minuteSeconds: b.METRICS_MINUTE_RETENTION_HOURS * 3600,
+      hourSeconds: b.METRICS_HOUR_RETENTION_DAYS * 86_400,
+    },
+    otlp: b.OTLP_TRACES_URL
+      ? { url: b.OTLP_TRACES_URL, headers: b.OTLP_HEADERS ?? {}, sampleRate: b.OTLP_SAMPLE_RATE }
+      : undefined,
   }
 }

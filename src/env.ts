@@ -5,6 +5,7 @@
  */
 import type { GatewayConfig } from './config'
 import type { EndUser } from './end-users/types'
+import type { RequestObservation } from './observability/record'
 import type { ApiKeyContext, TenantContext } from './tenancy/types'
 
 /** Every binding is a string the operator may have forgotten: `loadConfig` validates them. */
@@ -25,6 +26,11 @@ export type Bindings = {
   PROVIDERS?: string
   MAX_BODY_BYTES?: string
   ALLOW_LOOPBACK_UPSTREAMS?: string
+  METRICS_MINUTE_RETENTION_HOURS?: string
+  METRICS_HOUR_RETENTION_DAYS?: string
+  OTLP_TRACES_URL?: string
+  OTLP_HEADERS?: string
+  OTLP_SAMPLE_RATE?: string
 }
 
 /** What every route may read: set by the app's own middleware before any route runs. */
@@ -33,6 +39,8 @@ export type Variables = {
   /** performance.now() when the request arrived, for the overhead headers. */
   startedAt: number
   config: GatewayConfig
+  /** What the request log line and the metrics will say about this request. */
+  observation: RequestObservation
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }

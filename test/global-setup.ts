@@ -1,4 +1,6 @@
 import type { TestProject } from 'vitest/node'
+import { startOtlpReceiver } from '../dev/otlp-receiver.ts'
+import { startPrometheusBridge } from '../dev/prometheus-bridge.ts'
 import { startStack } from '../dev/stack.ts'
 
 /** Starts the local stack once for the whole run; tests find it through `inject()`. */
@@ -13,5 +15,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('vectorRestToken', stack.vector.token)
   project.provide('vectorTestIndexes', stack.vector.testIndexes)
   project.provide('mockProviderUrl', stack.mockProviderUrl)
-  return stack.close
+  // Prometheus itself starts only when a test asks the bridge for it.
+  const prometheus = await startPrometheusBridge()
+  project.provide('prometheusBridgeUrl', prometheus.url)
+  const otlp = await startOtlpReceiver()
+  project.provide('otlpReceiverUrl', otlp.url)
+  return async () => {
+    await otlp.close()
+    await prometheus.close()
+    await stack.close()
+  }
 }

@@ -13,5 +13,9 @@ declare module 'vitest' {
     /** The Vector stand-in's test indexes by name (see dev/upstash-vector/test-indexes.ts). */
     vectorTestIndexes: Record<string, { url: string; token: string; readonlyToken: string }>
     mockProviderUrl: string
+    /** dev/prometheus-bridge.ts: a real Prometheus whose scrapes the tests relay to the gateway. */
+    prometheusBridgeUrl: string
+    /** dev/otlp-receiver.ts: a loopback OTLP/HTTP JSON trace receiver. */
+    otlpReceiverUrl: string
   }
 }

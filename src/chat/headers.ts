@@ -8,6 +8,7 @@
 import type { CacheStatus } from '../cache/status'
 import { headerValue } from '../lib/header-value'
 import { DEGRADED_HEADER } from '../limits/headers'
+import type { RequestObservation } from '../observability/record'
 
 export type ServedBy = {
   /** `provider/model` that answered (for a cache hit: the one that first did). */
@@ -30,20 +31,28 @@ export type AnswerFacts = {
   guardrails?: string
 }
 
+/** The gateway's part of the wait so far: what the overhead header and the metrics report. */
+export function overheadMs(
+  facts: Pick<AnswerFacts, 'startedAt' | 'servedBy'>,
+  now: number
+): number {
+  return Math.max(0, now - facts.startedAt - facts.servedBy.upstreamMs)
+}
+
 /**
  * Inside a Worker the clock only moves across I/O, so the overhead figure counts the gateway's
  * own waits (Redis, Vector) rather than its CPU time; the benchmarks measure it from outside.
  */
 export function answerHeaders(facts: AnswerFacts): Record<string, string> {
   const { servedBy, cache } = facts
-  const overheadMs = Math.max(0, performance.now() - facts.startedAt - servedBy.upstreamMs)
+  const overhead = overheadMs(facts, performance.now())
   const headers: Record<string, string> = {
     ...facts.rateLimits,
     // Catalog targets come from operator JSON, direct ones from the request: neither is trusted.
     'x-gateway-target': headerValue(servedBy.target),
     'x-gateway-attempts': String(servedBy.attempts),
-    'x-gateway-overhead-ms': overheadMs.toFixed(1),
-    'server-timing': `gateway;dur=${overheadMs.toFixed(1)}, upstream;dur=${servedBy.upstreamMs.toFixed(1)}`,
+    'x-gateway-overhead-ms': overhead.toFixed(1),
+    'server-timing': `gateway;dur=${overhead.toFixed(1)}, upstream;dur=${servedBy.upstreamMs.toFixed(1)}`,
   }
   const degraded = [...new Set(facts.degraded ?? [])]
   if (degraded.length > 0) headers[DEGRADED_HEADER] = degraded.join(', ')
@@ -55,4 +64,13 @@ export function answerHeaders(facts: AnswerFacts): Record<string, string> {
   if (facts.usageEstimated) headers['x-gateway-usage'] = 'estimated'
   if (facts.guardrails) headers['x-gateway-guardrails'] = facts.guardrails
   return headers
+}
+
+/** The answer's headers, and the same facts for the request's record (src/observability). */
+export function observedHeaders(
+  observation: RequestObservation,
+  facts: AnswerFacts
+): Record<string, string> {
+  observation.answered(facts)
+  return answerHeaders(facts)
 }

@@ -35,7 +35,7 @@ import { prepareTargets } from '../routing/targets'
 import { callUpstream } from '../upstream/call'
 import { dispatch } from '../upstream/dispatch'
 import { relayStream } from '../upstream/relay'
-import { type AnswerFacts, answerHeaders } from './headers'
+import { type AnswerFacts, observedHeaders } from './headers'
 
 export const CHAT_ENDPOINT = '/v1/chat/completions'
 
@@ -58,6 +58,7 @@ type Turn = {
 
 export function chatCompletions(deps: GatewayDeps): Handler<TenantEnv> {
   return async function chatCompletions(c) {
+    c.var.observation.requested('chat')
     return answerChat(deps, c, validate(ChatRequestSchema(), await readJsonBody(c)))
   }
 }
@@ -75,11 +76,21 @@ export async function answerChat(
   const request = endUser ? endUserChatRequest(asked, endUser) : asked
   const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
   const caller = { config: deps.config, tenant, apiKey }
+  const { observation } = c.var
+  observation.requested('chat', {
+    stream: request.stream === true,
+    endUser: request.user,
+    model: request.model,
+  })
   const targets = await prepareTargets(caller, request.model, 'chat')
+  if (targets[0]) observation.routed(targetKey(targets[0]))
   // First of all: redacted input is all that retrieval, the cache, limits and upstreams see.
   const guard = openGuard(c, request, targets)
   // Before admission and the cache: the sources are part of what limits count and caches key.
-  const retrieval = await retrieveForChat({ ...caller, redis: deps.redis }, guard.request)
+  const retrieval = await observation.timed(
+    'retrieval',
+    retrieveForChat({ ...caller, redis: deps.redis }, guard.request)
+  )
   const body = retrieval ? { ...guard.request, messages: retrieval.messages } : guard.request
   const promptTokens = estimateMessagesTokens(body.messages)
   const admission: AdmissionRequest = {
@@ -103,17 +114,20 @@ export async function answerChat(
   if (ticket.held) {
     await guard.moderated
     const admitted = deps.limits.admitHeld(admission, waitUntil)
-    const settle = guard.settling(settler(deps, waitUntil, c.var, admitted))
+    const settle = guard.settling(settler(deps, waitUntil, c, admitted))
     return fromCache(c, body, sources, admitted, ticket, ticket.held, settle, guard)
   }
   // Issued in one tick: the exact read rides in admission's pipelined round trip.
   const lookup = ticket.lookup(waitUntil)
   const admitting = deps.limits.admit(admission, waitUntil)
-  const [admitted, exact] = await Promise.all([admitting, lookup.exact])
-  const settle = guard.settling(settler(deps, waitUntil, c.var, admitted, lookup))
+  const [admitted, exact] = await Promise.all([
+    observation.timed('admission', admitting),
+    observation.timed('cache', lookup.exact),
+  ])
+  const settle = guard.settling(settler(deps, waitUntil, c, admitted, lookup))
   try {
     await guard.moderated
-    const found = exact ?? (await lookup.similar())
+    const found = exact ?? (await observation.timed('cache.semantic', lookup.similar()))
     if (found) return fromCache(c, body, sources, admitted, ticket, found, settle, guard)
     const turn: Turn = {
       c,
@@ -141,10 +155,11 @@ export async function answerChat(
 function settler(
   deps: GatewayDeps,
   waitUntil: (work: Promise<unknown>) => void,
-  { tenant, apiKey, endUser }: Pick<TenantEnv['Variables'], 'tenant' | 'apiKey' | 'endUser'>,
+  c: Context<TenantEnv>,
   admitted: Admitted,
   lookup?: Lookup
 ): Settle {
+  const { tenant, apiKey, endUser, observation } = c.var
   let settled = false
   return (usage) => {
     if (settled) return
@@ -158,6 +173,7 @@ function settler(
     const tokens = billable ? usage.promptTokens + usage.completionTokens : 0
     const metered: MeteredUsage = { ...usage, endpoint: CHAT_ENDPOINT }
     if (lookup?.late()) metered.semanticLate = true
+    observation.metered(usage, cost / 1e6)
     waitUntil(admitted.settle({ tokens, costMicroUsd: Math.ceil(cost) }))
     waitUntil(
       recordUsage(
@@ -186,7 +202,7 @@ function fromCache(
   const { entry } = found
   // The cache holds answers as the upstream gave them: restored and checked for this request.
   const completion = guard.output.completion(replayedCompletion(entry.completion))
-  const headers = answerHeaders({
+  const headers = observedHeaders(c.var.observation, {
     startedAt: c.var.startedAt,
     servedBy: { target: entry.model, attempts: 0, upstreamMs: 0 },
     rateLimits: admitted.headers,
@@ -229,7 +245,7 @@ function dispatchChat<T>(
   read: (response: Response, target: PreparedTarget) => Promise<T>
 ) {
   const { body } = turn
-  return dispatch(
+  const dispatching = dispatch(
     turn.targets,
     async (target, signal) => {
       const request = target.adapter.chatRequest({
@@ -242,6 +258,7 @@ function dispatchChat<T>(
     },
     { clientSignal: turn.c.req.raw.signal }
   )
+  return turn.c.var.observation.timed('upstream', dispatching)
 }
 
 function factsOf(
@@ -288,7 +305,10 @@ async function completeChat(turn: Turn): Promise<Response> {
     settle(metered(dispatched.target, served, !usage, ticket))
   }
   ticket.store(completion, targetKey(dispatched.target), (work) => c.executionCtx.waitUntil(work))
-  const headers = answerHeaders({ ...factsOf(turn, dispatched), usageEstimated: !usage })
+  const headers = observedHeaders(c.var.observation, {
+    ...factsOf(turn, dispatched),
+    usageEstimated: !usage,
+  })
   return c.json(turn.guard.body(sources ? citeCompletion(shown, sources) : shown), 200, headers)
 }
 
@@ -303,6 +323,7 @@ async function streamChat(turn: Turn): Promise<Response> {
     return { first, rest }
   })
   const { first, rest } = dispatched.value
+  const release = c.var.observation.hold()
   const stream = relayStream({
     first,
     rest,
@@ -317,6 +338,7 @@ async function streamChat(turn: Turn): Promise<Response> {
     onEnd: (outcome) => {
       dispatched.finish()
       settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated, ticket))
+      release(outcome.status)
       // What the client saw was restored or redacted: not the upstream's answer to store.
       const stored = outcome.answer.isComplete() && !turn.guard.output.altered
       if (outcome.status === 'finished' && stored) {
@@ -327,7 +349,10 @@ async function streamChat(turn: Turn): Promise<Response> {
       }
     },
   })
-  return c.body(stream, 200, { ...SSE_HEADERS, ...answerHeaders(factsOf(turn, dispatched)) })
+  return c.body(stream, 200, {
+    ...SSE_HEADERS,
+    ...observedHeaders(c.var.observation, factsOf(turn, dispatched)),
+  })
 }
 
 function answerText(completion: ChatCompletion): string {

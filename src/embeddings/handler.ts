@@ -3,7 +3,7 @@
  * POST /v1/embeddings: the same admission, dispatch and metering path as chat, without streams.
  */
 import type { Handler } from 'hono'
-import { answerHeaders } from '../chat/headers'
+import { observedHeaders } from '../chat/headers'
 import type { GatewayDeps } from '../deps'
 import type { TenantEnv } from '../env'
 import { readJsonBody } from '../lib/json-body'
@@ -23,12 +23,15 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
   return async function embeddings(c) {
     const { tenant, apiKey, endUser } = c.var
     const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+    c.var.observation.requested('embeddings')
     const body = validate(EmbeddingsRequestSchema(), await readJsonBody(c))
+    c.var.observation.requested('embeddings', { model: body.model })
     const targets = await prepareTargets(
       { config: deps.config, tenant, apiKey },
       body.model,
       'embeddings'
     )
+    if (targets[0]) c.var.observation.routed(targetKey(targets[0]))
     const promptTokens = estimateInputTokens(body.input)
     const admitted = await deps.limits.admit(
       {
@@ -77,7 +80,8 @@ export function embeddings(deps: GatewayDeps): Handler<TenantEnv> {
           endUser?.hashedId
         )
       )
-      const headers = answerHeaders({
+      c.var.observation.metered(usage, cost / 1e6)
+      const headers = observedHeaders(c.var.observation, {
         startedAt: c.var.startedAt,
         servedBy: {
           target: model,

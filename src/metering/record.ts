@@ -38,14 +38,16 @@ export function usageField(metric: Metric, keyId: string, model: string): string
 export function parseUsageField(
   field: string
 ): { metric: string; keyId: string; model: string } | undefined {
+  const parts = splitField(field)
+  return parts && { metric: parts[0], keyId: parts[1], model: parts[2] }
+}
+
+/** `a|b|rest`: the last part may itself contain `|` (model names do). */
+export function splitField(field: string): [string, string, string] | undefined {
   const first = field.indexOf('|')
   const second = field.indexOf('|', first + 1)
   if (first < 0 || second < 0) return undefined
-  return {
-    metric: field.slice(0, first),
-    keyId: field.slice(first + 1, second),
-    model: field.slice(second + 1),
-  }
+  return [field.slice(0, first), field.slice(first + 1, second), field.slice(second + 1)]
 }
 
 export function isCacheHit(usage: Pick<MeteredUsage, 'cache'>): boolean {

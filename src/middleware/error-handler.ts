@@ -36,7 +36,7 @@ export function respondWithError<E extends AppEnv>(c: Context<E>, error: Gateway
   return c.json(error.toEnvelope(), error.status, headers)
 }
 
-function toGatewayError(err: unknown): GatewayError {
+export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err
   if (err instanceof HTTPException) {
     // Hono's own middleware (body limit, validators) throws these; keep their status, not their text.

@@ -10,6 +10,7 @@ import { EndUserSettingsSchema } from '../end-users/settings'
 import { GuardrailPolicySchema } from '../guardrails/settings'
 import { ResponsesSettingsSchema } from '../ingress/responses/settings'
 import { lazy } from '../lib/lazy'
+import { ObservabilitySettingsSchema } from '../observability/settings'
 import { RetrievalSettingsSchema } from '../retrieval/settings'
 
 /**
@@ -98,6 +99,8 @@ const tenantConfigFields = lazy(() => ({
   guardrails: z.optional(GuardrailPolicySchema()),
   /** Browser and mobile end users: CORS, JWTs, client tokens, per-user limits (src/end-users/settings.ts). */
   end_users: z.optional(EndUserSettingsSchema()),
+  /** Request-log sampling (src/observability/settings.ts). */
+  observability: z.optional(ObservabilitySettingsSchema()),
 }))
 
 export const TenantConfigSchema = lazy(() =>

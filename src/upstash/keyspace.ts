@@ -67,3 +67,32 @@ export function endUserSpend(tenantId: string, period: string, hashedUserId: str
 export function dailyEndUserUsage(tenantId: string, day: string): string {
   return `${tenantPrefix(tenantId)}usage-users:${day}`
 }
+
+/** Metrics hash of one UTC minute (`YYYYMMDDHHmm`) or hour (`YYYYMMDDHH`): `<series>|<provider>|<model>` -> value. */
+export function metricsBucket(tenantId: string, period: string): string {
+  return `${tenantPrefix(tenantId)}metrics:${period}`
+}
+
+/** The same fields since the tenant's first request: what `/metrics` exposes as counters. */
+export function metricsTotal(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}metrics:total`
+}
+
+/** One request's record (its log line), kept for feedback to find and join: JSON. */
+export function requestRecord(tenantId: string, requestId: string): string {
+  return `${tenantPrefix(tenantId)}requests:${requestId}`
+}
+
+/** Feedback: a sorted set of request ids by time, and a hash of request id -> JSON. */
+export function feedbackIndex(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}feedback`
+}
+
+export function feedbackItems(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}feedback:items`
+}
+
+/** Set once per alert and period (NX), so each isolate that sees the condition does not repeat it. */
+export function alertRaised(tenantId: string, alert: string, period: string): string {
+  return `${tenantPrefix(tenantId)}alerts:${alert}:${period}`
+}

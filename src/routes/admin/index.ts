@@ -7,6 +7,7 @@ import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
 import { subjectRoutes } from '../../ingress/responses/privacy'
+import { tenantFeedbackRoutes } from '../../observability/feedback'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'
 import { keyRoutes, tenantKeyRoutes } from './keys'
@@ -18,6 +19,7 @@ export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
     .route('/tenants/:id/keys', tenantKeyRoutes)
     .route('/tenants/:id/cache', tenantCacheRoutes(deps))
     .route('/tenants/:id/subjects', subjectRoutes(deps))
+    .route('/tenants/:id/feedback', tenantFeedbackRoutes(deps))
     .route('/tenants', tenantRoutes(deps))
     .route('/keys', keyRoutes)
 }

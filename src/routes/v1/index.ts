@@ -7,6 +7,7 @@ import type { TenantEnv } from '../../env'
 import { anthropicRoutes } from '../../ingress/anthropic/routes'
 import { conversationsRoutes, responsesRoutes } from '../../ingress/responses/routes'
 import { cors } from '../../middleware/cors'
+import { feedbackRoutes } from '../../observability/feedback'
 import { tenantAuth } from '../../tenancy/auth'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
@@ -29,6 +30,7 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
       .route('/collections', collectionsRoutes)
       .route('/responses', responsesRoutes(deps))
       .route('/conversations', conversationsRoutes(deps))
+      .route('/feedback', feedbackRoutes(deps))
       .route('/', modelsRoutes)
       .route('/', usageRoutes)
       .route('/', anthropicRoutes(deps))

@@ -20,7 +20,7 @@ import type { ObservabilitySettings } from './settings'
 const MAX_LIST = 10_000
 const DEFAULT_LIST = 1_000
 
-const FeedbackSchema = lazy(() =>
+export const FeedbackSchema = lazy(() =>
   z.strictObject({
     request_id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{8,128}$/, 'must be a request id')),
     score: z.number(),
@@ -36,7 +36,7 @@ const FeedbackSchema = lazy(() =>
   })
 )
 
-const ListQuerySchema = lazy(() =>
+export const FeedbackQuerySchema = lazy(() =>
   z.strictObject({
     /** ISO times bounding when the feedback was given. */
     from: z.optional(z.iso.datetime()),
@@ -119,7 +119,7 @@ export function feedbackRoutes({ redis, clock }: GatewayDeps): Hono<TenantEnv> {
 export function tenantFeedbackRoutes({ redis }: GatewayDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get('/', async (c) => {
     const tenant = await existingTenant(c, c.req.param('id') ?? '')
-    const query = validate(ListQuerySchema(), c.req.query(), 'query')
+    const query = validate(FeedbackQuerySchema(), c.req.query(), 'query')
     const from = query.from ? Date.parse(query.from) : '-inf'
     const to = query.to ? Date.parse(query.to) : '+inf'
     const limit = query.limit ?? DEFAULT_LIST

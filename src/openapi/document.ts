@@ -17,6 +17,7 @@ import {
 import { isRecord } from '../lib/json'
 import { lazy } from '../lib/lazy'
 import { UsageQuerySchema } from '../metering/report'
+import { FeedbackQuerySchema, FeedbackSchema } from '../observability/feedback'
 import { ChatRequestSchema, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { CreateCollectionSchema } from '../retrieval/collections'
 import { DocumentInputSchema, DocumentsSchema } from '../retrieval/documents'
@@ -194,6 +195,13 @@ function routes(): Route[] {
       tag: 'responses',
     }),
     tenant({
+      method: 'post',
+      path: '/v1/feedback',
+      summary: 'Rate one of your own requests',
+      tag: 'observability',
+      body: FeedbackSchema(),
+    }),
+    tenant({
       method: 'get',
       path: '/v1/usage',
       summary: 'Own usage',
@@ -316,6 +324,13 @@ function routes(): Route[] {
       path: '/admin/tenants/{id}/subjects/{subject}',
       summary: "Erase an end user's or key's stored responses and conversations",
     }),
+    admin({
+      method: 'get',
+      path: '/admin/tenants/{id}/feedback',
+      summary: "Feedback on a tenant's requests (JSON, JSONL or CSV)",
+      query: FeedbackQuerySchema(),
+    }),
+    admin({ method: 'get', path: '/metrics', summary: 'Metrics in the Prometheus text format' }),
     admin({ method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke a key' }),
     admin({
       method: 'post',

@@ -82,6 +82,36 @@ export const FEATURES: Feature[] = [
       return {}
     },
   },
+  {
+    name: 'guardrails on input (size, deny list, PII redaction, injection score)',
+    config: {
+      guardrails: {
+        checks: [
+          { name: 'size', type: 'size', max_chars: 200_000, action: 'redact' },
+          { name: 'words', type: 'deny', terms: ['project falcon'], patterns: ['acme-[0-9]{4}'] },
+          { name: 'pii', type: 'pii', action: 'redact' },
+          { name: 'injection', type: 'injection', threshold: 0.5 },
+        ],
+      },
+    },
+    baseline: PASS,
+  },
+  {
+    name: 'end-user client token instead of the API key',
+    config: { end_users: {} },
+    baseline: PASS,
+    prepare: async (setup) => {
+      // Minted once by the tenant's backend; every request then presents it, as a browser would.
+      const response = await fetch(`${setup.gatewayUrl}/v1/client_tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${setup.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'bench-user', ttl_seconds: 7200 }),
+      })
+      if (!response.ok) throw new Error(`client token: ${response.status} ${await response.text()}`)
+      const { token } = (await response.json()) as { token: string }
+      return { headersFor: () => ({ authorization: `Bearer ${token}` }) }
+    },
+  },
 ]
 
 /** A collection of short documents, through the tenant's own /v1/collections API. */

@@ -35,7 +35,7 @@ import { prepareTargets } from '../routing/targets'
 import { callUpstream } from '../upstream/call'
 import { dispatch } from '../upstream/dispatch'
 import { relayStream } from '../upstream/relay'
-import { type AnswerFacts, observedHeaders } from './headers'
+import { type AnswerFacts, answerHeaders, observedHeaders } from './headers'
 
 export const CHAT_ENDPOINT = '/v1/chat/completions'
 
@@ -256,7 +256,16 @@ function dispatchChat<T>(
       })
       return read(await callUpstream(request, target, signal), target)
     },
-    { clientSignal: turn.c.req.raw.signal }
+    {
+      clientSignal: turn.c.req.raw.signal,
+      failureHeaders: ({ target, attempts, upstreamMs }) =>
+        answerHeaders({
+          startedAt: turn.c.var.startedAt,
+          servedBy: { target: `${target.provider}/${target.model}`, attempts, upstreamMs },
+          rateLimits: turn.admitted.headers,
+          degraded: [...turn.admitted.degraded, ...turn.ticket.degraded],
+        }),
+    }
   )
   return turn.c.var.observation.timed('upstream', dispatching)
 }

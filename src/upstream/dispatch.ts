@@ -27,8 +27,13 @@ export type Dispatched<T> = {
   abort(reason: unknown): void
 }
 
+/** Who was tried when dispatch gave up: for the headers of the error the caller gets. */
+export type Tried = { target: PreparedTarget; attempts: number; upstreamMs: number }
+
 export type DispatchOptions = {
   clientSignal?: AbortSignal
+  /** Headers for the failure dispatch answers with (an upstream error, exhaustion). */
+  failureHeaders?: (tried: Tried) => Record<string, string>
   maxRetryAfterMs?: number
   backoffBaseMs?: number
   sleep?: (ms: number) => Promise<void>
@@ -91,7 +96,9 @@ export async function dispatch<T>(
         upstreamMs += performance.now() - started
         if (options.clientSignal?.aborted) throw clientGone()
         const failure = classify(error, controller.signal)
-        if (!failure.retryable) throw toClientError(failure)
+        if (!failure.retryable) {
+          throw withHeaders(toClientError(failure), options, { target, attempts, upstreamMs })
+        }
         recordFailure(targetKey(target))
         lastFailure = failure
         // A target that timed out is likely to again: the next target, not a second wait here.
@@ -105,7 +112,16 @@ export async function dispatch<T>(
       }
     }
   }
-  throw exhausted(lastFailure, attempts)
+  const last = targets.at(-1)
+  const failed = exhausted(lastFailure, attempts)
+  throw last ? withHeaders(failed, options, { target: last, attempts, upstreamMs }) : failed
+}
+
+/** The error keeps its own headers (retry-after) and gains who was tried and at what cost. */
+function withHeaders(error: GatewayError, options: DispatchOptions, tried: Tried): GatewayError {
+  const extra = options.failureHeaders?.(tried)
+  if (extra) Object.assign(error.headers, { ...extra, ...error.headers })
+  return error
 }
 
 /** Full jitter: uniformly random up to the exponential bound, so retries do not synchronise. */

@@ -82,6 +82,22 @@ describe('retries and fallback', () => {
     ])
   })
 
+  it('says who was tried and what it cost on a 502, as on an answer', async () => {
+    const tag = uniqueTag()
+    const gateway = gatewayRouting([{ model: `down:status=500,tag=${tag}`, retries: 1 }])
+    const response = await ask(gateway, {})
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-gateway-target')).toBe(`mock/down:status=500,tag=${tag}`)
+    expect(response.headers.get('x-gateway-attempts')).toBe('2')
+    expect(response.headers.get('x-gateway-overhead-ms')).toMatch(/^\d+\.\d$/)
+    expect(response.headers.get('server-timing')).toMatch(
+      /^gateway;dur=[\d.]+, upstream;dur=[\d.]+$/
+    )
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'upstream_unavailable'
+    )
+  })
+
   it('honours a short retry-after, and moves on at once when it is too long', async () => {
     const tag = uniqueTag()
     const gateway = gatewayRouting([

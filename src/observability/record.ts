@@ -83,7 +83,10 @@ export class RequestObservation {
     )
   }
 
-  /** What the request asked for, once it is validated. */
+  /**
+   * What the request asked for: the operation as soon as the route is known (so a body refused
+   * by validation is still labelled), the details once it is validated.
+   */
   requested(
     operation: Operation,
     detail: { stream?: boolean; endUser?: string; model?: string } = {}

@@ -132,7 +132,7 @@ describe('response cache policy', () => {
   })
 
   it('gives up on a similar answer after the lookup budget, and counts it late', async () => {
-    const { cache, waitUntil, drained } = setup({ vectorDelayMs: 50 })
+    const { cache, waitUntil, drained } = setup({ vectorDelayMs: 600 })
     const tenantId = `t${tenantCount++}`
     const settings = {
       enabled: true,
@@ -147,7 +147,8 @@ describe('response cache policy', () => {
     expect(await lookup.exact).toBeUndefined()
     const started = performance.now()
     expect(await lookup.similar()).toBeUndefined()
-    expect(performance.now() - started).toBeLessThan(45)
+    // Far sooner than Vector's 600 ms, with room for a loaded machine: the 5 ms budget decided.
+    expect(performance.now() - started).toBeLessThan(400)
     expect(lookup.late()).toBe(false)
     await drained()
     expect(lookup.late()).toBe(true)

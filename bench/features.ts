@@ -4,6 +4,7 @@
  * entry's CPU per request and p50 against its baseline. A later feature that adds per-request
  * work (token verification, guardrails, conversation state, logging, metrics) adds an entry here.
  */
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { CACHE_ON, createKeys, type TenantConfig, UNREACHABLE_LIMITS } from './tenants.ts'
 
 /** What a feature's setup hands the load generator: per-request headers, say. */
@@ -110,6 +111,50 @@ export const FEATURES: Feature[] = [
       if (!response.ok) throw new Error(`client token: ${response.status} ${await response.text()}`)
       const { token } = (await response.json()) as { token: string }
       return { headersFor: () => ({ authorization: `Bearer ${token}` }) }
+    },
+  },
+  {
+    name: 'end-user JWT from the tenant identity provider (key set cached)',
+    config: {},
+    baseline: PASS,
+    prepare: async (setup) => {
+      // An identity provider of the bench's own: its public key inline in the tenant's config.
+      const { publicKey, privateKey } = await generateKeyPair('RS256')
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256' }
+      const admin = (path: string, init: RequestInit = {}) =>
+        fetch(`${setup.gatewayUrl}/admin/tenants/${setup.tenantId}${path}`, {
+          ...init,
+          headers: {
+            authorization: `Bearer ${setup.adminToken}`,
+            'content-type': 'application/json',
+          },
+        })
+      const keys = (await (await admin('/keys')).json()) as { data: Array<{ id: string }> }
+      const keyId = keys.data[0]?.id
+      if (!keyId) throw new Error('the JWT row needs the tenant key to act under')
+      const issuer = 'https://idp.bench.invalid'
+      const patched = await admin('', {
+        method: 'PATCH',
+        body: JSON.stringify({
+          config: {
+            end_users: { jwt: { jwks: { keys: [jwk] }, issuer, audience: 'bench', key_id: keyId } },
+          },
+        }),
+      })
+      if (!patched.ok) throw new Error(`JWT config: ${patched.status} ${await patched.text()}`)
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+        .setIssuer(issuer)
+        .setAudience('bench')
+        .setSubject('bench-user')
+        .setExpirationTime('2h')
+        .sign(privateKey)
+      return {
+        headersFor: () => ({
+          authorization: `Bearer ${token}`,
+          'x-gateway-tenant': setup.tenantId,
+        }),
+      }
     },
   },
 ]

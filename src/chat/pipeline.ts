@@ -23,6 +23,7 @@ import type { AdmissionRequest, Admitted } from '../limits/admission'
 import { costMicroUsd, priceFor } from '../metering/prices'
 import { isCacheHit, recordUsage } from '../metering/record'
 import type { MeteredUsage } from '../metering/usage'
+import { promptText } from '../observability/payload'
 import { type ChatRequest, ChatRequestSchema } from '../openai/chat-request'
 import type { StreamItem, Usage } from '../providers/types'
 import { openAIUsage } from '../providers/usage'
@@ -82,6 +83,7 @@ export async function answerChat(
     endUser: request.user,
     model: request.model,
   })
+  observation.exchanged('prompt', () => promptText(request.messages))
   const targets = await prepareTargets(caller, request.model, 'chat')
   if (targets[0]) observation.routed(targetKey(targets[0]))
   // First of all: redacted input is all that retrieval, the cache, limits and upstreams see.
@@ -202,6 +204,7 @@ function fromCache(
   const { entry } = found
   // The cache holds answers as the upstream gave them: restored and checked for this request.
   const completion = guard.output.completion(replayedCompletion(entry.completion))
+  c.var.observation.exchanged('answer', () => answerText(completion))
   const headers = observedHeaders(c.var.observation, {
     startedAt: c.var.startedAt,
     servedBy: { target: entry.model, attempts: 0, upstreamMs: 0 },
@@ -313,6 +316,7 @@ async function completeChat(turn: Turn): Promise<Response> {
     // Blocked or not, the upstream's tokens were spent; settled after the output verdicts.
     settle(metered(dispatched.target, served, !usage, ticket))
   }
+  c.var.observation.exchanged('answer', () => answerText(shown))
   ticket.store(completion, targetKey(dispatched.target), (work) => c.executionCtx.waitUntil(work))
   const headers = observedHeaders(c.var.observation, {
     ...factsOf(turn, dispatched),
@@ -347,6 +351,7 @@ async function streamChat(turn: Turn): Promise<Response> {
     onEnd: (outcome) => {
       dispatched.finish()
       settle(metered(dispatched.target, outcome.usage, outcome.usageEstimated, ticket))
+      c.var.observation.exchanged('answer', () => outcome.answer.generatedText())
       release(outcome.status)
       // What the client saw was restored or redacted: not the upstream's answer to store.
       const stored = outcome.answer.isComplete() && !turn.guard.output.altered

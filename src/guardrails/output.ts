@@ -10,7 +10,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions'
 import type { StreamItem } from '../providers/types'
 import type { Check } from './settings'
-import { outputSpans, replaceSpans, type Span } from './spans'
+import { outputSpans, redactionMarker, replaceSpans, type Span } from './spans'
 import type { Restorer, Vault } from './vault'
 import { blocked, type Verdict } from './verdicts'
 
@@ -189,7 +189,7 @@ export class OutputGuard {
         const clipped = spans.map(
           (span): Span => ({ ...span, start: Math.max(span.start, sentUpTo) })
         )
-        out = replaceSpans(out, clipped, (span) => `[REDACTED_${span.type.toUpperCase()}]`)
+        out = replaceSpans(out, clipped, redactionMarker)
       }
     }
     return out

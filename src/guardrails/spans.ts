@@ -61,3 +61,13 @@ export function replaceSpans(text: string, spans: Span[], replace: (span: Span) 
   }
   return out + text.slice(at)
 }
+
+/** What a redacted span becomes in text a client or a log reader sees: its type, nothing of it. */
+export function redactionMarker(span: Span): string {
+  return `[REDACTED_${span.type.toUpperCase()}]`
+}
+
+/** Every PII and secret type the detectors know, at their default confidence, replaced. */
+export function redactPii(text: string): string {
+  return replaceSpans(text, detectPii(text), redactionMarker)
+}

@@ -15,7 +15,8 @@ import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { requestRecord } from '../upstash/keyspace'
 import { createAlerts } from './alerts'
 import { countRequest } from './metrics'
-import { failed, RequestObservation, type RequestRecord } from './record'
+import { payloadFields } from './payload'
+import { failed, type Payload, RequestObservation, type RequestRecord } from './record'
 import type { ObservabilitySettings } from './settings'
 import { exportTrace, parseTraceparent, traceOf } from './trace'
 
@@ -47,6 +48,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
 
   async function emit(
     record: RequestRecord,
+    payload: Payload,
     settings: ObservabilitySettings | undefined,
     budgetDetail: string | undefined
   ): Promise<void> {
@@ -56,7 +58,10 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
     const counting = tenantId
       ? countRequest(writes, tenantId, record, clock(), retention)
       : undefined
-    const line = JSON.stringify(await logLine(record, clock()))
+    const line = JSON.stringify({
+      ...(await logLine(record, clock())),
+      ...payloadFields(payload, settings),
+    })
     if (failed(record) || sampleRate >= 1 || random() < sampleRate) log(line)
     // Answers (chat, embeddings) are what feedback rates: their records are kept, in the batch.
     const keeping =
@@ -82,7 +87,9 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
         record.errorCode === 'monthly_budget_exceeded' && c.error instanceof Error
           ? c.error.message
           : (response.headers.get(BUDGET_WARNING_HEADER) ?? undefined)
-      const written = afterResponse().then(() => emit(record, settings, budgetDetail))
+      const written = afterResponse().then(() =>
+        emit(record, observation.payload, settings, budgetDetail)
+      )
       c.executionCtx.waitUntil(written.catch((error) => report('request record', error)))
       // GenAI operations only: a trace of a health check or an admin call says nothing.
       if (otlp && record.operation && random() < otlp.sampleRate) {
@@ -130,8 +137,8 @@ function afterResponse(): Promise<void> {
 }
 
 /**
- * The log line: ids, outcome, timings, tokens and cost, never prompt or answer text, keys or
- * tokens. The end user's label is a digest scoped to the tenant, so lines can be grouped by user
+ * The log line: ids, outcome, timings, tokens and cost, never keys or tokens, and no prompt or
+ * answer text unless the tenant logs payloads (added, redacted, by `payloadFields`). The end user's label is a digest scoped to the tenant, so lines can be grouped by user
  * without saying who the user is.
  */
 async function logLine(record: RequestRecord, time: number): Promise<Record<string, unknown>> {

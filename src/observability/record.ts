@@ -44,6 +44,9 @@ export type RequestRecord = {
   errorCode?: string
 }
 
+/** The request's text as thunks, read only when the tenant logs payloads (./payload.ts). */
+export type Payload = { prompt?: () => string; answer?: () => string }
+
 /** What the pipeline's stages tell the observation; everything else the middleware reads itself. */
 export type Stage = { name: string; start: number; end: number | undefined; failed: boolean }
 
@@ -57,6 +60,8 @@ export class RequestObservation {
   readonly noted: Noted = {}
   /** The pipeline's stages, in performance.now() milliseconds, for the trace's child spans. */
   readonly stages: Stage[] = []
+  /** What the client sent and what it was shown: left unread unless the tenant logs payloads. */
+  readonly payload: Payload = {}
   /** Wall-clock time at arrival: spans are exported in epoch time. */
   readonly epochMs = Date.now()
   /** When the route's handler started: everything before it is authentication and setup. */
@@ -112,6 +117,11 @@ export class RequestObservation {
     this.noted.overheadMs = overheadMs(facts, now)
     this.noted.ttftMs = now - this.startedAt
     if (facts.cache?.status) this.noted.cache = facts.cache.status
+  }
+
+  /** The prompt as the client sent it, or the answer as the client saw it (a stream: as relayed). */
+  exchanged(part: keyof Payload, text: () => string): void {
+    this.payload[part] = text
   }
 
   metered(usage: Omit<MeteredUsage, 'endpoint'>, costUsd: number): void {

@@ -213,5 +213,62 @@ describe('request log', () => {
     ]) {
       expect(everything).not.toContain(secret)
     }
+    for (const line of requestLines()) {
+      expect(line).not.toHaveProperty('prompt')
+      expect(line).not.toHaveProperty('answer')
+    }
+  })
+})
+
+describe('payload logging (observability.log_payloads)', () => {
+  const email = 'dana.lee@example.com'
+  const phone = '(415) 555-0132'
+  const card = '4111 1111 1111 1111'
+  const pii = `Email ${email}, call ${phone}, card ${card}.`
+
+  async function answered(config: Record<string, unknown>, stream: boolean): Promise<Line> {
+    const tenant = await tenantWithKey({ observability: config })
+    const gateway = servedBy()
+    const tag = uniqueTag()
+    const response = await gateway.fetch(
+      'http://gateway/v1/chat/completions',
+      chatRequest(tenant.secret, {
+        // The mock answers with the prompt itself: the answer carries the same PII.
+        model: `mock/m:echo,tag=${tag}`,
+        messages: [{ role: 'user', content: `Ticket ${tag}. ${pii}` }],
+        stream,
+      })
+    )
+    expect(response.status).toBe(200)
+    const body = await response.text()
+    // Streamed, the text is split across chunks: whole, the client saw the PII as sent.
+    if (!stream) expect(body).toContain(email)
+    await gateway.settled()
+    return lineFor(response.headers.get('x-request-id'))
+  }
+
+  it('logs the prompt and the answer with emails, phones and cards replaced by markers', async () => {
+    for (const stream of [false, true]) {
+      const line = await answered({ log_payloads: true }, stream)
+      const redacted = 'Email [REDACTED_EMAIL], call [REDACTED_PHONE], card [REDACTED_CARD].'
+      expect(line.prompt).toMatch(/^user: Ticket [a-z0-9-]+\. /)
+      expect(line.prompt).toContain(redacted)
+      expect(line.answer).toContain(redacted)
+      const text = JSON.stringify(line)
+      for (const raw of [email, phone, card, '4111']) expect(text).not.toContain(raw)
+    }
+  })
+
+  it('cuts each text to log_payload_max_chars, after redaction', async () => {
+    const line = await answered({ log_payloads: true, log_payload_max_chars: 20 }, false)
+    expect(line.prompt).toMatch(/^user: Ticket .{7}…\[truncated\]$/)
+    expect(String(line.answer)).toHaveLength(20 + '…[truncated]'.length)
+  })
+
+  it('is off by default: no prompt or answer in the line', async () => {
+    const line = await answered({}, true)
+    expect(line).not.toHaveProperty('prompt')
+    expect(line).not.toHaveProperty('answer')
+    expect(JSON.stringify(output)).not.toContain('dana.lee')
   })
 })

@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { buildDashboard } from './dashboard.ts'
 import { onAncestorExit } from './lib/ancestors.ts'
 import { portIsFree } from './lib/ports.ts'
 import { REDIS_INSTALL_HINT } from './redis-server.ts'
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
     console.error(`port ${port} is in use; set PORT`)
     process.exit(1)
   }
+  // Before wrangler reads the static assets: the dashboard's script is built, not kept.
+  await buildDashboard()
   try {
     stack = await startStack({ dataDir: DATA_DIR, withMockProvider: !realProviderConfigured })
   } catch (error) {

@@ -16,6 +16,7 @@ import {
 } from './end-users/origin-registry'
 import { reportFailure } from './lib/log'
 import { createLimits, type Limits } from './limits/admission'
+import { failuresEraser } from './observability/failures'
 import { collectionsEraser } from './retrieval/erasure'
 import type { TenantEraser } from './tenant-eraser'
 import { getRedis } from './upstash/redis'
@@ -57,6 +58,7 @@ export function buildDeps(config: GatewayConfig): GatewayDeps {
       cacheEraser(redis, vector),
       collectionsEraser(redis, config),
       originRegistryEraser(redis),
+      failuresEraser(redis),
     ],
     clock,
     report,

@@ -1,10 +1,13 @@
 import type { TestProject } from 'vitest/node'
+import { buildDashboard } from '../dev/dashboard.ts'
 import { startOtlpReceiver } from '../dev/otlp-receiver.ts'
 import { startPrometheusBridge } from '../dev/prometheus-bridge.ts'
 import { startStack } from '../dev/stack.ts'
 
 /** Starts the local stack once for the whole run; tests find it through `inject()`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The dashboard's script, for the static assets the tests fetch.
+  await buildDashboard()
   const stack = await startStack({ withVectorTestIndexes: true })
   if (!stack.mockProviderUrl) throw new Error('the test stack always runs the mock provider')
   project.provide('redisRestUrl', stack.redis.url)

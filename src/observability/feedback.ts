@@ -50,7 +50,8 @@ export const FeedbackQuerySchema = lazy(() =>
   })
 )
 
-function numeric() {
+/** A query parameter that is a number, as the number. */
+export function numeric() {
   return z.pipe(
     z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a number')),
     z.transform(Number)

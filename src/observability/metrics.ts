@@ -2,7 +2,8 @@
  * @module
  * Metrics per tenant, aggregated in Redis through the isolate's after-response write batch: each
  * request adds HINCRBY increments to three hashes of its tenant (its UTC minute, its UTC hour and
- * the running total `/metrics` exposes). Increments commute and the batch merges those of
+ * the running total `/metrics` exposes) and to the minute and hour summed over all tenants (the
+ * dashboard's overall view). Increments commute and the batch merges those of
  * concurrent requests, so counts are exact and no request waits on them.
  *
  * Fields are `<series>|<provider>|<model>`; the model goes last because model names may contain
@@ -12,7 +13,7 @@
  */
 import type { CacheStatus } from '../cache/status'
 import { splitField } from '../metering/record'
-import { metricsBucket, metricsTotal } from '../upstash/keyspace'
+import { metricsBucket, metricsTotal, overallMetricsBucket } from '../upstash/keyspace'
 import type { CounterIncrement, WriteBatch } from '../upstash/write-batch'
 import { failed, type RequestRecord } from './record'
 
@@ -79,7 +80,7 @@ export function labelsOf(target: string | undefined): { provider: string; model:
   return { provider: target.slice(0, slash), model: target.slice(slash + 1) }
 }
 
-/** The increments one request adds (to each of its three hashes). */
+/** The increments one request adds (to each of its hashes). */
 export function metricIncrements(record: RequestRecord): FieldIncrement[] {
   const { provider, model } = labelsOf(record.target)
   const out: FieldIncrement[] = []
@@ -125,12 +126,21 @@ export function countRequest(
   time: number,
   retention: Retention
 ): Promise<void> {
-  const minute = metricsBucket(tenantId, period(time, 'minute'))
-  const hour = metricsBucket(tenantId, period(time, 'hour'))
+  const minuteId = period(time, 'minute')
+  const hourId = period(time, 'hour')
+  const minute = metricsBucket(tenantId, minuteId)
+  const hour = metricsBucket(tenantId, hourId)
+  const overallMinute = overallMetricsBucket(minuteId)
+  const overallHour = overallMetricsBucket(hourId)
   const increments = metricIncrements(record)
   const keyed: CounterIncrement[] = []
-  for (const key of [minute, hour, metricsTotal(tenantId)]) {
+  for (const key of [minute, hour, metricsTotal(tenantId), overallMinute, overallHour]) {
     for (const increment of increments) keyed.push({ ...increment, key })
   }
-  return writes.count(keyed, { [minute]: retention.minuteSeconds, [hour]: retention.hourSeconds })
+  return writes.count(keyed, {
+    [minute]: retention.minuteSeconds,
+    [hour]: retention.hourSeconds,
+    [overallMinute]: retention.minuteSeconds,
+    [overallHour]: retention.hourSeconds,
+  })
 }

@@ -14,6 +14,7 @@ import { toGatewayError } from '../middleware/error-handler'
 import type { ApiKeyContext, TenantContext } from '../tenancy/types'
 import { requestRecord } from '../upstash/keyspace'
 import { createAlerts } from './alerts'
+import { failureSummary, keepFailure } from './failures'
 import { countRequest } from './metrics'
 import { payloadFields } from './payload'
 import { failed, type Payload, RequestObservation, type RequestRecord } from './record'
@@ -58,11 +59,13 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
     const counting = tenantId
       ? countRequest(writes, tenantId, record, clock(), retention)
       : undefined
-    const line = JSON.stringify({
-      ...(await logLine(record, clock())),
-      ...payloadFields(payload, settings),
-    })
+    const fields = await logLine(record, clock())
+    const line = JSON.stringify({ ...fields, ...payloadFields(payload, settings) })
     if (failed(record) || sampleRate >= 1 || random() < sampleRate) log(line)
+    const failing =
+      tenantId && failed(record)
+        ? keepFailure(redis, writes, tenantId, failureSummary(fields), retention.hourSeconds)
+        : undefined
     // Answers (chat, embeddings) are what feedback rates: their records are kept, in the batch.
     const keeping =
       tenantId && record.operation
@@ -70,7 +73,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
             redis.set(requestRecord(tenantId, requestId), line, { ex: REQUEST_RECORD_TTL_SECONDS })
           )
         : undefined
-    await Promise.all([counting, keeping])
+    await Promise.all([counting, keeping, failing])
     // Thresholds read complete minutes only, so they need not wait for this request's increments.
     await alerts.observe(record, settings, budgetDetail)
   }

@@ -17,7 +17,9 @@ import {
 import { isRecord } from '../lib/json'
 import { lazy } from '../lib/lazy'
 import { UsageQuerySchema } from '../metering/report'
+import { BudgetsQuerySchema, FailuresQuerySchema } from '../observability/dashboard-api'
 import { FeedbackQuerySchema, FeedbackSchema } from '../observability/feedback'
+import { SeriesQuerySchema } from '../observability/series'
 import { ChatRequestSchema, EmbeddingsRequestSchema } from '../openai/chat-request'
 import { CreateCollectionSchema } from '../retrieval/collections'
 import { DocumentInputSchema, DocumentsSchema } from '../retrieval/documents'
@@ -331,6 +333,24 @@ function routes(): Route[] {
       query: FeedbackQuerySchema(),
     }),
     admin({ method: 'get', path: '/metrics', summary: 'Metrics in the Prometheus text format' }),
+    admin({
+      method: 'get',
+      path: '/admin/metrics/series',
+      summary: 'Metrics over time per minute, hour or day, one tenant or all (the dashboard)',
+      query: SeriesQuerySchema(),
+    }),
+    admin({
+      method: 'get',
+      path: '/admin/metrics/failures',
+      summary: 'Recent failed requests, one tenant or all (the dashboard)',
+      query: FailuresQuerySchema(),
+    }),
+    admin({
+      method: 'get',
+      path: '/admin/metrics/budgets',
+      summary: 'Spend this month against the monthly caps (the dashboard)',
+      query: BudgetsQuerySchema(),
+    }),
     admin({ method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke a key' }),
     admin({
       method: 'post',

@@ -96,3 +96,20 @@ export function feedbackItems(tenantId: string): string {
 export function alertRaised(tenantId: string, alert: string, period: string): string {
   return `${tenantPrefix(tenantId)}alerts:${alert}:${period}`
 }
+
+/**
+ * A minute's or an hour's metrics summed over every tenant, fields as in `metricsBucket`: the
+ * dashboard's overall view reads one hash per period, not one per tenant. It names no tenant, so
+ * an erasure leaves it.
+ */
+export function overallMetricsBucket(period: string): string {
+  return `gw:metrics:${period}`
+}
+
+/** A tenant's most recent failures, newest first: JSON summaries of their log lines, capped. */
+export function tenantFailures(tenantId: string): string {
+  return `${tenantPrefix(tenantId)}failures`
+}
+
+/** The same summaries across tenants; tenant erasure removes its entries (failuresEraser). */
+export const RECENT_FAILURES = 'gw:failures'

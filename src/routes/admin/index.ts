@@ -1,12 +1,14 @@
 /**
  * @module
- * The admin API, mounted at /admin: tenants, their keys, usage and cache. Admin-token only; tenant
+ * The admin API, mounted at /admin: tenants, their keys, usage and cache, and the metrics the
+ * dashboard reads. Admin-token only; tenant
  * keys never open it.
  */
 import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
 import { subjectRoutes } from '../../ingress/responses/privacy'
+import { dashboardApiRoutes } from '../../observability/dashboard-api'
 import { tenantFeedbackRoutes } from '../../observability/feedback'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'
@@ -22,4 +24,5 @@ export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
     .route('/tenants/:id/feedback', tenantFeedbackRoutes(deps))
     .route('/tenants', tenantRoutes(deps))
     .route('/keys', keyRoutes)
+    .route('/metrics', dashboardApiRoutes(deps))
 }

@@ -4,7 +4,10 @@ import type * as MainModule from '../src/index'
 
 declare global {
   namespace Cloudflare {
-    interface Env extends Bindings {}
+    interface Env extends Bindings {
+      /** wrangler.toml [assets]: the dashboard as the asset server serves it. */
+      ASSETS: Fetcher
+    }
     interface GlobalProps {
       mainModule: typeof MainModule
     }

@@ -13,12 +13,22 @@ import type { FailureSummary } from '../observability/failures'
 import type { Series, SeriesPoint } from '../observability/series'
 
 type Tenant = { id: string; name: string }
+type Line = {
+  label: string
+  value: (point: SeriesPoint) => number | null
+  color: string
+  /** A second y axis, on the right, for a series of another unit (cost beside tokens). */
+  right?: boolean
+}
 type Chart = {
   id: string
   title: string
-  series: Array<{ label: string; value: (point: SeriesPoint) => number | null; color: string }>
-  /** Points as shown: a rate as a percentage, say. */
-  unit?: string
+  series: Line[]
+  /**
+   * Null where a period had no request (percentiles, hit rates): points are drawn and lines join
+   * across the gaps, or a lone busy minute would show nothing.
+   */
+  sparse?: boolean
 }
 
 const CHARTS: Chart[] = [
@@ -33,6 +43,7 @@ const CHARTS: Chart[] = [
   {
     id: 'latency',
     title: 'Latency and time to first token (ms)',
+    sparse: true,
     series: [
       { label: 'latency p50', value: (p) => p.latency_p50_ms, color: '#0969da' },
       { label: 'latency p95', value: (p) => p.latency_p95_ms, color: '#54aeff' },
@@ -46,12 +57,13 @@ const CHARTS: Chart[] = [
     series: [
       { label: 'input tokens', value: (p) => p.input_tokens, color: '#1a7f37' },
       { label: 'output tokens', value: (p) => p.output_tokens, color: '#4ac26b' },
-      { label: 'cost (USD)', value: (p) => p.cost_usd, color: '#9a6700' },
+      { label: 'cost (USD)', value: (p) => p.cost_usd, color: '#9a6700', right: true },
     ],
   },
   {
     id: 'cache',
     title: 'Cache hit rate (%)',
+    sparse: true,
     series: [
       {
         label: 'hit rate',
@@ -213,9 +225,32 @@ function dashboard(): void {
           height: 220,
           series: [
             {},
-            ...spec.series.map((line) => ({ label: line.label, stroke: line.color, width: 2 })),
+            ...spec.series.map((line) => ({
+              label: line.label,
+              stroke: line.color,
+              width: 2,
+              spanGaps: spec.sparse === true,
+              points: { show: spec.sparse === true },
+              ...(line.right && { scale: 'right' }),
+            })),
           ],
-          axes: [{}, { size: 60 }],
+          axes: [
+            {},
+            { size: 60 },
+            ...(spec.series.some((line) => line.right)
+              ? [
+                  {
+                    scale: 'right',
+                    side: 1,
+                    size: 70,
+                    grid: { show: false },
+                    // Cost is fractions of a cent: two significant digits, not rounded to 0.
+                    values: (_: uPlot, splits: number[]) =>
+                      splits.map((v) => (v === 0 ? '0' : v.toPrecision(2))),
+                  },
+                ]
+              : []),
+          ],
         },
         [xs, ...columns],
         box

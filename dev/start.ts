@@ -111,6 +111,7 @@ Gateway ready at ${url}
   dev tenant:       ${seeded.tenantId}
   dev API key:      ${seeded.apiKey}
   upstream:         ${stack.mockProviderUrl ? `mock provider at ${stack.mockProviderUrl}` : 'configured providers'}
+  dashboard:        ${url}/admin/dashboard (log in with the admin token)
 
 Try it:
   curl -N ${url}/v1/chat/completions \\

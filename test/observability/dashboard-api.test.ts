@@ -179,4 +179,3 @@ describe('GET /admin/metrics/failures and /admin/metrics/budgets', () => {
     expect(ids).not.toContain(invalid.headers.get('x-request-id'))
   })
 })
-

@@ -3,6 +3,8 @@
  * the row it is compared with (the same request without it). The features group measures every
  * entry's CPU per request and p50 against its baseline. A later feature that adds per-request
  * work (token verification, guardrails, conversation state, logging, metrics) adds an entry here.
+ * Every gateway observes every request unless OBSERVABILITY=off: the rows of the other features
+ * include the request log and metrics on both sides, so they cancel out.
  */
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { CACHE_ON, createKeys, type TenantConfig, UNREACHABLE_LIMITS } from './tenants.ts'
@@ -26,17 +28,27 @@ export type Feature = {
   baseline: string
   /** Work before the run (keys, documents); not measured. */
   prepare?: (setup: FeatureSetup) => Promise<FeatureRequests>
+  /** A deployment-wide setting: the row gets a gateway of its own, started with these bindings. */
+  gateway?: Record<string, string>
 }
 
 export const TRIVIAL_BASELINE = 'trivial Worker'
 const PASS = 'authentication, isolate-cached key (pass-through)'
 const EXACT = 'exact cache (miss, then store)'
+const UNOBSERVED = 'pass-through with OBSERVABILITY=off (no request log, metrics or record)'
 const { requests_per_minute, tokens_per_minute, max_concurrent, key_requests_per_minute } =
   UNREACHABLE_LIMITS
 
 export const FEATURES: Feature[] = [
   // Authentication cannot be switched off: its row is the whole pass-through over the runtime.
   { name: PASS, config: {}, baseline: TRIVIAL_BASELINE },
+  { name: UNOBSERVED, config: {}, baseline: TRIVIAL_BASELINE, gateway: { OBSERVABILITY: 'off' } },
+  // The same request as the pass-through, measured against the gateway with observability off.
+  {
+    name: 'request log line, metrics increments and kept record (on vs off)',
+    config: {},
+    baseline: UNOBSERVED,
+  },
   {
     name: 'authentication, cold key (not in the isolate cache)',
     config: {},

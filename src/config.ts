@@ -82,6 +82,7 @@ const BindingsSchema = lazy(() =>
     ),
     ALLOW_LOOPBACK_UPSTREAMS: flag(),
     PROVIDERS: z.optional(jsonSetting(z.array(ExtraProviderSchema()))),
+    OBSERVABILITY: z._default(z.enum(['on', 'off']), 'on'),
     METRICS_MINUTE_RETENTION_HOURS: wholeNumber(1, 24 * 31, 48),
     METRICS_HOUR_RETENTION_DAYS: wholeNumber(1, 3660, 90),
     OTLP_TRACES_URL: optionalUrl(),
@@ -119,6 +120,11 @@ export type GatewayConfig = {
   maxBodyBytes: number
   /** Only the local stack sets this: tenant base URLs on loopback pass the SSRF guard. */
   allowLoopbackUpstreams: boolean
+  /**
+   * False (OBSERVABILITY=off): no request log line, metrics, kept record, recent failures or
+   * alerts, which saves their Workers Logs volume and Upstash commands (src/observability/).
+   */
+  observability: boolean
   /** How long the per-minute and per-hour metrics hashes are kept (src/observability/metrics.ts). */
   metricsRetention: { minuteSeconds: number; hourSeconds: number }
   /** OTLP/HTTP JSON trace export; absent: off (src/observability/trace.ts). */
@@ -186,6 +192,7 @@ function toConfig(b: ParsedBindings): GatewayConfig {
     modelCatalog: b.MODEL_CATALOG,
     maxBodyBytes: b.MAX_BODY_BYTES,
     allowLoopbackUpstreams: b.ALLOW_LOOPBACK_UPSTREAMS === 'true',
+    observability: b.OBSERVABILITY === 'on',
     metricsRetention: {
       minuteSeconds: b.METRICS_MINUTE_RETENTION_HOURS * 3600,
       hourSeconds: b.METRICS_HOUR_RETENTION_DAYS * 86_400,

@@ -26,6 +26,7 @@ export type Bindings = {
   PROVIDERS?: string
   MAX_BODY_BYTES?: string
   ALLOW_LOOPBACK_UPSTREAMS?: string
+  OBSERVABILITY?: string
   METRICS_MINUTE_RETENTION_HOURS?: string
   METRICS_HOUR_RETENTION_DAYS?: string
   OTLP_TRACES_URL?: string

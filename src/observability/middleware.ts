@@ -43,6 +43,8 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
   const { redis, writes, clock, report } = options
   const retention = options.config.metricsRetention
   const otlp = options.config.otlp
+  // Off, the observation is still kept: the pipeline notes into it and traces are read from it.
+  const recording = options.config.observability
   const log = options.log ?? ((line: string) => console.log(line))
   const random = options.random ?? Math.random
   const alerts = createAlerts({ redis, clock, log })
@@ -85,15 +87,17 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
     const response = c.res
     observation.whenComplete(() => {
       const record = recordOf(c, observation, response.status)
-      const settings = c.var.tenant?.config.observability
-      const budgetDetail =
-        record.errorCode === 'monthly_budget_exceeded' && c.error instanceof Error
-          ? c.error.message
-          : (response.headers.get(BUDGET_WARNING_HEADER) ?? undefined)
-      const written = afterResponse().then(() =>
-        emit(record, observation.payload, settings, budgetDetail)
-      )
-      c.executionCtx.waitUntil(written.catch((error) => report('request record', error)))
+      if (recording) {
+        const settings = c.var.tenant?.config.observability
+        const budgetDetail =
+          record.errorCode === 'monthly_budget_exceeded' && c.error instanceof Error
+            ? c.error.message
+            : (response.headers.get(BUDGET_WARNING_HEADER) ?? undefined)
+        const written = afterResponse().then(() =>
+          emit(record, observation.payload, settings, budgetDetail)
+        )
+        c.executionCtx.waitUntil(written.catch((error) => report('request record', error)))
+      }
       // GenAI operations only: a trace of a health check or an admin call says nothing.
       if (otlp && record.operation && random() < otlp.sampleRate) {
         const parent = parseTraceparent(c.req.header('traceparent'))

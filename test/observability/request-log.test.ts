@@ -5,7 +5,7 @@ import type { Bindings } from '../../src/env'
 import worker from '../../src/index'
 import { chatRequest, servedBy, uniqueTag } from '../helpers/gateway'
 import { readFrames } from '../helpers/sse'
-import { tenantWithKey } from '../tenancy/fixtures'
+import { gatewayRedis, tenantWithKey } from '../tenancy/fixtures'
 
 type Line = Record<string, unknown>
 
@@ -217,6 +217,25 @@ describe('request log', () => {
       expect(line).not.toHaveProperty('prompt')
       expect(line).not.toHaveProperty('answer')
     }
+  })
+})
+
+describe('OBSERVABILITY=off', () => {
+  it('writes no log line, no metrics and no record, and answers as usual', async () => {
+    const tenant = await tenantWithKey({ observability: { log_payloads: true } })
+    const gateway = servedBy({ bindings: { OBSERVABILITY: 'off' } })
+    const response = await gateway.fetch(
+      'http://gateway/v1/chat/completions',
+      chatRequest(tenant.secret, { model: 'mock/m', messages: [{ role: 'user', content: 'hi' }] })
+    )
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-gateway-overhead-ms')).not.toBeNull()
+    await response.text()
+    await gateway.settled()
+    expect(linesFor(response.headers.get('x-request-id'))).toHaveLength(0)
+    const redis = gatewayRedis()
+    expect(await redis.keys(`gw:t:${tenant.tenantId}:metrics:*`)).toEqual([])
+    expect(await redis.keys(`gw:t:${tenant.tenantId}:requests:*`)).toEqual([])
   })
 })
 

@@ -102,7 +102,13 @@ function fillTable(table: HTMLTableElement, head: string[], rows: Array<Array<st
     }
     body.append(tr)
   }
-  if (rows.length === 0) body.append(tag('tr', 'Nothing yet.'))
+  if (rows.length === 0) {
+    const empty = tag('td', 'Nothing yet.')
+    empty.colSpan = head.length
+    const tr = tag('tr')
+    tr.append(empty)
+    body.append(tr)
+  }
   const thead = tag('thead')
   thead.append(headRow)
   table.replaceChildren(thead, body)

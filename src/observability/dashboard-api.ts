@@ -28,7 +28,10 @@ export const FailuresQuerySchema = lazy(() =>
 
 export const BudgetsQuerySchema = lazy(() => z.strictObject({ tenant: tenantParam() }))
 
-export function dashboardApiRoutes({ redis, clock }: Pick<GatewayDeps, 'redis' | 'clock'>) {
+export function dashboardApiRoutes({
+  redis,
+  clock,
+}: Pick<GatewayDeps, 'redis' | 'clock'>): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .get('/series', async (c) => {
       const query = validate(SeriesQuerySchema(), c.req.query())

@@ -23,6 +23,7 @@ import type { TenantEraser } from './tenant-eraser'
 import { getRedis } from './upstash/redis'
 import { getVectorIndex } from './upstash/vector'
 import { createWriteBatch, type WriteBatch } from './upstash/write-batch'
+import type { EventSink } from './webhooks/events'
 
 export type GatewayDeps = {
   config: GatewayConfig
@@ -32,6 +33,8 @@ export type GatewayDeps = {
   writes: WriteBatch
   /** The background-work queue (background responses, webhook deliveries). */
   jobs: JobQueue
+  /** Webhook events for the tenant's endpoints. */
+  events: EventSink
   limits: Limits
   cache: ResponseCache
   /** Browser origins some tenant allows, for CORS preflights (which carry no credential). */
@@ -58,6 +61,7 @@ export function buildDeps(config: GatewayConfig, platform: Platform = {}): Gatew
     vector,
     writes,
     jobs: jobQueue(platform.jobs),
+    events: { emit: async () => {} },
     limits: createLimits({ redis, writes, clock, report }),
     cache: createResponseCache({ redis, vector, writes, clock, report }),
     origins: createOriginRegistry({ redis, report }),

@@ -20,6 +20,7 @@ import { answerChat } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import type { TenantEnv } from '../../env'
 import { GatewayError } from '../../errors'
+import type { Verdict } from '../../guardrails/verdicts'
 import { readJsonBody } from '../../lib/json-body'
 import { validate } from '../../lib/validate'
 import type { ChatRequest } from '../../openai/chat-request'
@@ -32,6 +33,7 @@ import {
   responseUsage,
   startedResponse,
   type TurnFacts,
+  withVerdicts,
 } from './response-object'
 import { type ResponsesRequest, ResponsesRequestSchema } from './schema'
 import { type ResponsesSettings, resolveResponsesSettings } from './settings'
@@ -88,7 +90,8 @@ export function createResponse(deps: GatewayDeps): Handler<TenantEnv> {
     const turn = new Turn(deps, c, settings, { facts, owner, prior, input })
     const headers = answerHeaders(answer.headers, plan)
     if (!answer.body || !answer.headers.get('content-type')?.includes('text/event-stream')) {
-      const completion: ChatCompletion = await answer.json()
+      const completion: ChatCompletion & { x_gateway?: { guardrails: Verdict[] } } =
+        await answer.json()
       const response = finished(
         startedResponse(facts),
         completionOutput(completion),
@@ -97,7 +100,8 @@ export function createResponse(deps: GatewayDeps): Handler<TenantEnv> {
       )
       await turn.finish(response)
       headers.set('content-type', 'application/json')
-      return new Response(JSON.stringify(response), { status: 200, headers })
+      const sent = withVerdicts(response, completion.x_gateway?.guardrails)
+      return new Response(JSON.stringify(sent), { status: 200, headers })
     }
     const events = responseEvents(answer.body, startedResponse(facts), (response) =>
       turn.finish(response)

@@ -11,9 +11,9 @@
  * has seen the response complete.
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
+import type { Verdict } from '../../guardrails/verdicts'
 import { encodeSSE, parseSSE } from '../../lib/sse'
 import { type FunctionCallItem, type Item, type MessageItem, newId, outputText } from './items'
-import type { Verdict } from '../../guardrails/verdicts'
 import {
   finished,
   type ResponseObject,

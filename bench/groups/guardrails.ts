@@ -103,9 +103,10 @@ export const guardrailsGroup: Group = {
       plan.streamsPerRound
     )
     const get = (target: Target): StreamSeries => series.get(target.name) ?? emptySeries()
-    const ttft = (target: Target) => median(get(target).firstFrame)
-    const monitorAdded = addedPerRound(get(monitor).firstFrame, get(none).firstFrame)
-    const windowAdded = addedPerRound(get(window).firstFrame, get(none).firstFrame)
+    // To the first text: the role chunk goes out at once in every mode, the text is what waits.
+    const ttft = (target: Target) => median(get(target).firstText)
+    const monitorAdded = addedPerRound(get(monitor).firstText, get(none).firstText)
+    const windowAdded = addedPerRound(get(window).firstText, get(none).firstText)
     const windowTotal = addedPerRound(get(window).total, get(none).total)
 
     // Fewer requests than the feature rows: each carries 200 KB and takes milliseconds of CPU.
@@ -138,7 +139,8 @@ export const guardrailsGroup: Group = {
       subjects,
       rounds: plan.cpuRounds,
       idleMs: plan.idleMs,
-      warmUpRequests: Math.ceil(requests / 10),
+      // JIT and GC settle over the first few dozen 200 KB requests: warm up longer than the rows.
+      warmUpRequests: Math.ceil(requests / 3),
       onRun: (name, round) => log(`  ${name}: ${ms(round.servingMs)} CPU, p50 ${ms(round.p50)}`),
     })
     const detectorsCpu = cpuAdded(cpu, guarded.name, plain.name, (r) => r.servingMs)
@@ -179,7 +181,7 @@ export const guardrailsGroup: Group = {
       title: 'Guardrails',
       rows,
       method: [
-        `Time to first token: the streaming group's client and stream (200 tokens, 5 ms apart), round-robin over three tenants in the same rounds: pass-through, and one output PII check (action redact) in stream_mode monitor or window (${WINDOW_CHARS} chars); medians of per-round differences against pass-through.`,
+        `Time to first token: the streaming group's client and stream (200 tokens, 5 ms apart), timed to the first frame with text in it (the role chunk before it goes out at once in every mode), round-robin over three tenants in the same rounds: pass-through, and one output PII check (action redact) in stream_mode monitor or window (${WINDOW_CHARS} chars); medians of per-round differences against pass-through.`,
         `CPU: ${requests} requests of a ${PROMPT_BYTES / 1000} KB user message (ticket prose with hard negatives and findings every few lines, unique per request) at one connection, ${plan.cpuRounds} round(s), to pass-through and to a tenant with size, deny (terms and patterns), PII (every type, redact) and injection checks; workerd CPU accounted as in the CPU group, median over rounds of the difference. The budget is in bench/thresholds.ts.`,
       ],
       sections: [{ title: 'Guardrails, per stream', lines }],

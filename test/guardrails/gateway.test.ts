@@ -347,6 +347,24 @@ describe('guardrails on the Messages ingress', () => {
     expect(frames.some((frame) => frame.event === 'message_stop')).toBe(false)
     expect(frames.map((frame) => frame.data).join('')).not.toContain('codeword')
   })
+
+  it('streams a tool_use block whole, its input restored, past the output window', async () => {
+    const streamed = await messages({
+      model: 'mock/m:echo_args',
+      stream: true,
+      tools: [{ name: 'send', input_schema: { type: 'object', properties: {} } }],
+      messages: [{ role: 'user', content: `Mail ${EMAIL}` }],
+    })
+    const events = (await readFrames(streamed.body)).map((frame) => JSON.parse(frame.data))
+    const starts = events.filter((event) => event.type === 'content_block_start')
+    expect(starts.map((event) => event.content_block.type)).toEqual(['tool_use'])
+    const input = events
+      .filter((event) => event.delta?.type === 'input_json_delta')
+      .map((event) => event.delta.partial_json)
+      .join('')
+    expect(JSON.parse(input)).toEqual({ echo: `user: Mail ${EMAIL}` })
+    expect(events.at(-1)?.type).toBe('message_stop')
+  })
 })
 
 describe('tool calls through the Worker', () => {

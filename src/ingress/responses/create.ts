@@ -86,7 +86,9 @@ export function createResponse(deps: GatewayDeps): Handler<TenantEnv> {
       truncation,
       conversationId: prior.conversationId,
     }
-    const answer = await answerChat(deps, c, chatRequest(request, plan))
+    const answer = await answerChat(deps, c, chatRequest(request, plan)).catch((error: unknown) => {
+      throw inResponsesTerms(error)
+    })
     const turn = new Turn(deps, c, settings, { facts, owner, prior, input })
     const headers = answerHeaders(answer.headers, plan)
     if (!answer.body || !answer.headers.get('content-type')?.includes('text/event-stream')) {
@@ -140,6 +142,13 @@ async function priorContext(
     return { items: loaded.items, summary: loaded.summary, conversationId: id }
   }
   return { items: [], summary: undefined, conversationId: undefined }
+}
+
+/** The pipeline names the chat request's fields; a Responses client sent `input` (a block, say). */
+function inResponsesTerms(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.param !== 'messages') return error
+  const { status, message, type, code, headers, cause } = error
+  return new GatewayError(status, message, { type, code, param: 'input', headers, cause })
 }
 
 export function notFound(kind: string, id: string, param: string | null = null): GatewayError {

@@ -49,6 +49,7 @@ describe('input guardrails on the Responses API', () => {
     expect(error).toBeInstanceOf(BadRequestError)
     expect(error instanceof BadRequestError && error.code).toBe('guardrail_blocked')
     expect(error instanceof BadRequestError && error.type).toBe('invalid_request_error')
+    expect(error instanceof BadRequestError && error.param).toBe('input')
     expect(error instanceof BadRequestError && error.message).toContain('guardrail deny')
     expect(error instanceof BadRequestError && error.headers.get('x-gateway-guardrails')).toContain(
       'deny;side=input;verdict=blocked;count=1'

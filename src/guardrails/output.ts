@@ -210,34 +210,38 @@ export class OutputGuard {
 
   /** Text into a channel; returns what may be sent now (all of it once `ends`). */
   private feed(channel: Channel, incoming: string, ends: boolean): string {
+    // Every chunk of a tool call ends the content again: nothing new, nothing to scan.
+    if (ends && channel.finished && incoming === '') return ''
     channel.text += channel.restorer.push(incoming)
     if (ends) {
       channel.text += channel.restorer.flush()
       channel.finished = true
-    } else channel.finished = false
+    } else channel.finished = false // text after its end (content after a call) is held again
     return this.release(channel, ends)
   }
 
   /** Scans the window, applies the checks' actions, and returns the text now safe to send. */
-  private release(state: Channel, done: boolean): string {
+  private release(channel: Channel, done: boolean): string {
     if (this.windowChecks.length > 0) {
       // Re-scan from a window before what was sent, so a match straddling the edge is seen whole.
       const from = Math.max(
         0,
-        state.released - (Number.isFinite(this.window) ? this.window : state.released)
+        channel.released - (Number.isFinite(this.window) ? this.window : channel.released)
       )
       const scanned = this.inspect(
-        state.text.slice(from),
-        state.released - from,
+        channel.text.slice(from),
+        channel.released - from,
         this.windowChecks,
         from,
-        state.seen
+        channel.seen
       )
-      state.text = state.text.slice(0, from) + scanned
+      channel.text = channel.text.slice(0, from) + scanned
     }
-    const end = done ? state.text.length : Math.max(state.released, state.text.length - this.window)
-    const out = state.text.slice(state.released, end)
-    state.released = end
+    const end = done
+      ? channel.text.length
+      : Math.max(channel.released, channel.text.length - this.window)
+    const out = channel.text.slice(channel.released, end)
+    channel.released = end
     return out
   }
 

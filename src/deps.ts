@@ -14,6 +14,8 @@ import {
   type OriginRegistry,
   originRegistryEraser,
 } from './end-users/origin-registry'
+import type { JobMessage } from './jobs/messages'
+import { type JobQueue, jobQueue } from './jobs/queue'
 import { reportFailure } from './lib/log'
 import { createLimits, type Limits } from './limits/admission'
 import { failuresEraser } from './observability/failures'
@@ -22,6 +24,7 @@ import type { TenantEraser } from './tenant-eraser'
 import { getRedis } from './upstash/redis'
 import { getVectorIndex } from './upstash/vector'
 import { createWriteBatch, type WriteBatch } from './upstash/write-batch'
+import type { EventSink } from './webhooks/events'
 
 export type GatewayDeps = {
   config: GatewayConfig
@@ -29,6 +32,10 @@ export type GatewayDeps = {
   /** Absent: semantic cache and retrieval are off. */
   vector: Index | undefined
   writes: WriteBatch
+  /** The background-work queue (background responses, webhook deliveries). */
+  jobs: JobQueue
+  /** Webhook events for the tenant's endpoints. */
+  events: EventSink
   limits: Limits
   cache: ResponseCache
   /** Browser origins some tenant allows, for CORS preflights (which carry no credential). */
@@ -40,7 +47,10 @@ export type GatewayDeps = {
   report(what: string, error: unknown, detail?: Record<string, number>): void
 }
 
-export function buildDeps(config: GatewayConfig): GatewayDeps {
+/** The platform's non-string bindings. */
+export type Platform = { jobs?: Queue<JobMessage> | undefined }
+
+export function buildDeps(config: GatewayConfig, platform: Platform = {}): GatewayDeps {
   const redis = getRedis(config)
   const vector = config.vector ? getVectorIndex(config.vector) : undefined
   const clock = Date.now
@@ -51,6 +61,8 @@ export function buildDeps(config: GatewayConfig): GatewayDeps {
     redis,
     vector,
     writes,
+    jobs: jobQueue(platform.jobs),
+    events: { emit: async () => {} },
     limits: createLimits({ redis, writes, clock, report }),
     cache: createResponseCache({ redis, vector, writes, clock, report }),
     origins: createOriginRegistry({ redis, report }),

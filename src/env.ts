@@ -5,11 +5,16 @@
  */
 import type { GatewayConfig } from './config'
 import type { EndUser } from './end-users/types'
+import type { JobMessage } from './jobs/messages'
 import type { RequestObservation } from './observability/record'
 import type { ApiKeyContext, TenantContext } from './tenancy/types'
 
-/** Every binding is a string the operator may have forgotten: `loadConfig` validates them. */
+/**
+ * Every string binding is one the operator may have forgotten: `loadConfig` validates them.
+ * `JOBS` is the platform's queue (wrangler.toml), handed to `buildDeps` as it is.
+ */
 export type Bindings = {
+  JOBS?: Queue<JobMessage>
   ENVIRONMENT?: string
   ADMIN_TOKEN?: string
   UPSTASH_REDIS_REST_URL?: string

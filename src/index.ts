@@ -4,29 +4,58 @@ import { loadConfig } from './config'
 import { buildDeps } from './deps'
 import type { AppEnv, Bindings } from './env'
 import { GatewayError } from './errors'
+import { createJobConsumer } from './jobs/consumer'
+import { jobHandlers } from './jobs/handlers'
+import type { JobMessage } from './jobs/messages'
+import { reportFailure } from './lib/log'
+
+type Consumer = (batch: MessageBatch<JobMessage>, ctx: ExecutionContext) => Promise<void>
+
+/** Must match `dead_letter_queue` in wrangler.toml. */
+const DEAD_LETTER_QUEUE = 'gateway-jobs-dlq'
+
+/** A misconfigured isolate keeps the jobs for a deployment that can run them. */
+const MISCONFIGURED_RETRY_SECONDS = 300
 
 /**
  * The Worker receives its bindings with each request, always the same object in one isolate: the
- * app and its dependencies are built on the first request and kept for the isolate's lifetime.
+ * app, the queue consumer and their dependencies are built on first use and kept for the
+ * isolate's lifetime.
  */
-const apps = new WeakMap<Bindings, Hono<AppEnv>>()
+const workers = new WeakMap<Bindings, { app: Hono<AppEnv>; consume: Consumer }>()
 
-function appFor(env: Bindings): Hono<AppEnv> {
-  let app = apps.get(env)
-  if (!app) {
+function workerFor(env: Bindings): { app: Hono<AppEnv>; consume: Consumer } {
+  let worker = workers.get(env)
+  if (!worker) {
     try {
-      app = createApp(buildDeps(loadConfig(env)))
+      const deps = buildDeps(loadConfig(env), { jobs: env.JOBS })
+      worker = {
+        app: createApp(deps),
+        consume: createJobConsumer(jobHandlers(deps), {
+          deadLetterQueue: DEAD_LETTER_QUEUE,
+          report: deps.report,
+        }),
+      }
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error
-      app = createMisconfiguredApp(error)
+      worker = {
+        app: createMisconfiguredApp(error),
+        consume: async (batch) => {
+          reportFailure('job consumer', error)
+          batch.retryAll({ delaySeconds: MISCONFIGURED_RETRY_SECONDS })
+        },
+      }
     }
-    apps.set(env, app)
+    workers.set(env, worker)
   }
-  return app
+  return worker
 }
 
 export default {
   fetch(request: Request, env: Bindings, ctx: ExecutionContext): Response | Promise<Response> {
-    return appFor(env).fetch(request, env, ctx)
+    return workerFor(env).app.fetch(request, env, ctx)
   },
-} satisfies ExportedHandler<Bindings>
+  queue(batch: MessageBatch<JobMessage>, env: Bindings, ctx: ExecutionContext): Promise<void> {
+    return workerFor(env).consume(batch, ctx)
+  },
+} satisfies ExportedHandler<Bindings, JobMessage>

@@ -20,6 +20,7 @@ import { answerChat } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import type { TenantEnv } from '../../env'
 import { GatewayError } from '../../errors'
+import type { Verdict } from '../../guardrails/verdicts'
 import { readJsonBody } from '../../lib/json-body'
 import { validate } from '../../lib/validate'
 import type { ChatRequest } from '../../openai/chat-request'
@@ -32,6 +33,7 @@ import {
   responseUsage,
   startedResponse,
   type TurnFacts,
+  withVerdicts,
 } from './response-object'
 import { type ResponsesRequest, ResponsesRequestSchema } from './schema'
 import { type ResponsesSettings, resolveResponsesSettings } from './settings'
@@ -84,11 +86,14 @@ export function createResponse(deps: GatewayDeps): Handler<TenantEnv> {
       truncation,
       conversationId: prior.conversationId,
     }
-    const answer = await answerChat(deps, c, chatRequest(request, plan))
+    const answer = await answerChat(deps, c, chatRequest(request, plan)).catch((error: unknown) => {
+      throw inResponsesTerms(error)
+    })
     const turn = new Turn(deps, c, settings, { facts, owner, prior, input })
     const headers = answerHeaders(answer.headers, plan)
     if (!answer.body || !answer.headers.get('content-type')?.includes('text/event-stream')) {
-      const completion: ChatCompletion = await answer.json()
+      const completion: ChatCompletion & { x_gateway?: { guardrails: Verdict[] } } =
+        await answer.json()
       const response = finished(
         startedResponse(facts),
         completionOutput(completion),
@@ -97,7 +102,8 @@ export function createResponse(deps: GatewayDeps): Handler<TenantEnv> {
       )
       await turn.finish(response)
       headers.set('content-type', 'application/json')
-      return new Response(JSON.stringify(response), { status: 200, headers })
+      const sent = withVerdicts(response, completion.x_gateway?.guardrails)
+      return new Response(JSON.stringify(sent), { status: 200, headers })
     }
     const events = responseEvents(answer.body, startedResponse(facts), (response) =>
       turn.finish(response)
@@ -136,6 +142,13 @@ async function priorContext(
     return { items: loaded.items, summary: loaded.summary, conversationId: id }
   }
   return { items: [], summary: undefined, conversationId: undefined }
+}
+
+/** The pipeline names the chat request's fields; a Responses client sent `input` (a block, say). */
+function inResponsesTerms(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.param !== 'messages') return error
+  const { status, message, type, code, headers, cause } = error
+  return new GatewayError(status, message, { type, code, param: 'input', headers, cause })
 }
 
 export function notFound(kind: string, id: string, param: string | null = null): GatewayError {

@@ -1,0 +1,14 @@
+/**
+ * @module
+ * Which code runs each kind of job, built once per isolate from the same dependencies as the app.
+ */
+import type { GatewayDeps } from '../deps'
+import type { JobHandlers } from './consumer'
+
+export function jobHandlers(deps: GatewayDeps): JobHandlers {
+  const unhandled = async () => {
+    deps.report('job without a handler', new Error('no handler'))
+    return { retrySeconds: 60 }
+  }
+  return { response: unhandled, delivery: unhandled }
+}

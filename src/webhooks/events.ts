@@ -1,0 +1,24 @@
+/**
+ * @module
+ * The events the gateway sends to a tenant's webhook endpoints. `emit` is all the rest of the
+ * code sees: it resolves once the event is stored and one delivery per subscribed endpoint is on
+ * the queue, so a caller that awaited it knows nothing will be lost.
+ */
+
+export type WebhookEventType =
+  | 'response.completed'
+  | 'response.failed'
+  | 'response.cancelled'
+  | 'response.incomplete'
+  | 'budget.soft_limit_reached'
+  | 'budget.hard_limit_reached'
+  | 'hook.completed'
+  | 'hook.failed'
+
+/** `data` is the full object; endpoints that asked for thin payloads get only its `id`. */
+export type WebhookEvent = {
+  type: WebhookEventType
+  data: { id: string } & Record<string, unknown>
+}
+
+export type EventSink = { emit(tenantId: string, event: WebhookEvent): Promise<void> }

@@ -8,9 +8,12 @@
 import 'uplot/dist/uPlot.min.css'
 import './dashboard.css'
 import uPlot from 'uplot'
-import type { BudgetReport } from '../observability/budgets'
-import type { FailureSummary } from '../observability/failures'
-import type { Series, SeriesPoint } from '../observability/series'
+import type {
+  BudgetReport,
+  FailureSummary,
+  Series,
+  SeriesPoint,
+} from '../observability/dashboard-types'
 
 type Tenant = { id: string; name: string }
 type Line = {

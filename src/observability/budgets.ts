@@ -9,21 +9,10 @@ import { readSpend } from '../limits/budget'
 import { utcMonth } from '../metering/calendar'
 import type { TenantRecord } from '../tenancy/records'
 import { monthlySpend } from '../upstash/keyspace'
+import type { BudgetBurn, BudgetReport } from './dashboard-types'
 
 /** The overall view lists the tenants nearest their caps, not every tenant. */
 const MAX_ROWS = 20
-
-export type BudgetBurn = {
-  tenant_id: string
-  name: string
-  spent_usd: number
-  soft_usd: number | null
-  hard_usd: number | null
-  /** Spend over the hard cap, else the soft one; null with neither. */
-  burn: number | null
-}
-
-export type BudgetReport = { object: 'list'; month: string; data: BudgetBurn[] }
 
 export async function budgetBurn(
   redis: Redis,

@@ -9,28 +9,10 @@ import type { Redis } from '@upstash/redis/cloudflare'
 import type { TenantEraser } from '../tenant-eraser'
 import { RECENT_FAILURES, tenantFailures } from '../upstash/keyspace'
 import type { WriteBatch } from '../upstash/write-batch'
+import { type FailureSummary, SUMMARY_FIELDS } from './dashboard-types'
 
 /** Enough for a screen of recent trouble; older failures are in the logs. */
 export const FAILURES_KEPT = 100
-
-const SUMMARY_FIELDS = [
-  'time',
-  'request_id',
-  'tenant_id',
-  'key_id',
-  'method',
-  'path',
-  'status',
-  'operation',
-  'target',
-  'stream_outcome',
-  'attempts',
-  'error_type',
-  'error_code',
-  'total_ms',
-] as const
-
-export type FailureSummary = Partial<Record<(typeof SUMMARY_FIELDS)[number], unknown>>
 
 export function failureSummary(line: Record<string, unknown>): FailureSummary {
   const summary: FailureSummary = {}

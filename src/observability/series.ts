@@ -10,9 +10,8 @@ import * as z from 'zod/mini'
 import { GatewayError } from '../errors'
 import { lazy } from '../lib/lazy'
 import { metricsBucket, overallMetricsBucket } from '../upstash/keyspace'
+import type { Series, SeriesPeriod, SeriesPoint, Totals } from './dashboard-types'
 import { HISTOGRAMS, type Histogram, parseMetricField, period } from './metrics'
-
-export type SeriesPeriod = 'minute' | 'hour' | 'day'
 
 const UNIT_MS: Record<SeriesPeriod, number> = {
   minute: 60_000,
@@ -37,46 +36,6 @@ export const SeriesQuerySchema = lazy(() =>
 )
 
 export type SeriesQuery = z.infer<ReturnType<typeof SeriesQuerySchema>>
-
-type Totals = {
-  requests: number
-  errors: number
-  cache_hits: number
-  cache_semantic_hits: number
-  cache_misses: number
-  input_tokens: number
-  output_tokens: number
-  cost_usd: number
-}
-
-export type SeriesPoint = Totals & {
-  start: string
-  /** Hits (exact and semantic) over cache lookups; null when nothing was looked up. */
-  cache_hit_rate: number | null
-  latency_p50_ms: number | null
-  latency_p95_ms: number | null
-  ttft_p50_ms: number | null
-  ttft_p95_ms: number | null
-}
-
-export type ModelRow = Pick<
-  Totals,
-  'requests' | 'errors' | 'input_tokens' | 'output_tokens' | 'cost_usd'
-> & {
-  model: string
-}
-
-export type Series = {
-  object: 'metrics.series'
-  tenant: string | null
-  period: SeriesPeriod
-  from: string
-  to: string
-  points: SeriesPoint[]
-  total: Omit<SeriesPoint, 'start'> & { errors_by_type: Record<string, number> }
-  /** The most used `provider/model` targets over the range, most requests first. */
-  models: ModelRow[]
-}
 
 /** Sums of one point, or of the whole range: counters, and histogram buckets by series. */
 class Fold {

@@ -1,11 +1,15 @@
 import type OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { mockRequests, uniqueTag, withTenant } from '../../helpers/gateway'
+import { mockRequests, openAIClient, uniqueTag, withTenant } from '../../helpers/gateway'
 import { failure, gateway, tenantWithKey, withKey } from '../../tenancy/fixtures'
 
 const caller = withTenant()
 
-type Streamed = { type: string; sequence_number: number; response?: { status: string } }
+type Streamed = {
+  type: string
+  sequence_number: number
+  response?: { id: string; status: string }
+}
 
 async function settled(client: OpenAI, id: string): Promise<OpenAI.Responses.Response> {
   let response = await client.responses.retrieve(id)
@@ -86,7 +90,7 @@ describe('background responses through the official client', () => {
       'response.in_progress',
     ])
     expect(first[0]?.response?.status).toBe('queued')
-    const id = (first[0]?.response as { id: string }).id
+    const id = first[0]?.response?.id ?? ''
     const last = first.at(-1)?.sequence_number ?? -1
     const rest = await collect(
       (await caller.client.responses.retrieve(id, {
@@ -165,6 +169,24 @@ describe('POST /v1/responses with background: true', () => {
     expect(await mockRequests(tag)).toHaveLength(1)
   })
 
+  it('creates one job for concurrent creates with the same Idempotency-Key', async () => {
+    const { secret } = caller.tenant
+    const tag = uniqueTag()
+    const key = { 'idempotency-key': `race-${tag}` }
+    const body = { model: `mock/mock-gpt:tokens=4,tag=${tag}`, input: 'race', background: true }
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => gateway('/v1/responses', createBody(secret, body, key)))
+    )
+    const ids = new Set<string>()
+    for (const answer of answers) {
+      if (answer.status === 200) ids.add(((await answer.json()) as { id: string }).id)
+      else expect(await failure(answer)).toMatchObject({ code: 'idempotency_key_in_use' })
+    }
+    expect(ids.size).toBe(1)
+    await settled(caller.client, [...ids][0] ?? '')
+    expect(await mockRequests(tag)).toHaveLength(1)
+  })
+
   it('fails the job with the budget refusal for a tenant over its budget', async () => {
     const { secret } = await tenantWithKey({ budget: { monthly_hard_usd: 0.000001 } })
     const response = await gateway(
@@ -178,10 +200,7 @@ describe('POST /v1/responses with background: true', () => {
     )
     const created: { id: string; status: string } = await response.json()
     expect(created.status).toBe('queued')
-    const done = await settled(
-      (await import('../../helpers/gateway')).openAIClient(secret),
-      created.id
-    )
+    const done = await settled(openAIClient(secret), created.id)
     expect(done.status).toBe('failed')
     expect(done.error?.code).toBe('monthly_budget_exceeded')
   })

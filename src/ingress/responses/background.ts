@@ -25,6 +25,7 @@ import {
   type JobSpec,
   type StoredEvent,
 } from './background-store'
+import { checkedIdempotencyKey, claimIdempotency, redisIdempotency } from './idempotency'
 import { newId, requiredInput } from './items'
 import { type ResponseObject, startedResponse } from './response-object'
 import type { ResponsesRequest } from './schema'
@@ -41,12 +42,8 @@ export type BackgroundOptions = {
   hookId?: string
 }
 
-const IDEMPOTENCY_SECONDS = 86_400
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255
 /** Jobs one sweep re-enqueues at most: one sendBatch. */
 const SWEEP_BATCH = 100
-
-type IdempotencyRecord = { response_id: string; fingerprint: string }
 
 /** Stores the job, queues it and returns the `queued` Response object. */
 export async function startBackgroundResponse(
@@ -72,16 +69,29 @@ export async function startBackgroundResponse(
     ...(options.hookId ? { hookId: options.hookId } : {}),
   }
   const store = backgroundStore(deps.redis)
-  let id = newId('resp')
+  const records = redisIdempotency(deps.redis)
+  const id = newId('resp')
   let idempotency: string | undefined
   if (options.idempotencyKey !== undefined) {
-    const claim = await claimIdempotency(deps, tenant.id, apiKey.id, options.idempotencyKey, {
-      response_id: id,
-      fingerprint: await sha256Hex(JSON.stringify([spec.request, spec.hookId ?? null])),
-    })
+    const digest = await sha256Hex(checkedIdempotencyKey(options.idempotencyKey))
+    const key = idempotencyRecordKey(tenant.id, apiKey.id, digest)
+    const claim = await claimIdempotency(
+      records,
+      key,
+      {
+        response_id: id,
+        fingerprint: await sha256Hex(JSON.stringify([spec.request, spec.hookId ?? null])),
+      },
+      (responseId) => store.current(tenant.id, responseId)
+    )
     if ('existing' in claim) return claim.existing
-    idempotency = claim.key
-    id = claim.id
+    idempotency = key
+  }
+  const forget = async () => {
+    if (idempotency === undefined) return
+    await records.forget(idempotency).catch((error: unknown) => {
+      deps.report('idempotency key', error)
+    })
   }
   const response: ResponseObject = {
     ...startedResponse({
@@ -117,7 +127,7 @@ export async function startBackgroundResponse(
       }),
     ])
   } catch (error) {
-    if (idempotency) await forgetIdempotency(deps, idempotency)
+    await forget()
     throw error
   }
   try {
@@ -129,55 +139,10 @@ export async function startBackgroundResponse(
       message: 'The job could not be queued.',
     })
     await store.settle(tenant.id, id, failed, { type: 'response.failed', response: failed })
-    if (idempotency) await forgetIdempotency(deps, idempotency)
+    await forget()
     throw error
   }
   return response
-}
-
-async function claimIdempotency(
-  deps: GatewayDeps,
-  tenantId: string,
-  keyId: string,
-  idempotencyKey: string,
-  record: IdempotencyRecord
-): Promise<{ key: string; id: string } | { existing: ResponseObject }> {
-  if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new GatewayError(
-      400,
-      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`,
-      { param: 'Idempotency-Key', code: 'invalid_idempotency_key' }
-    )
-  }
-  const key = idempotencyRecordKey(tenantId, keyId, await sha256Hex(idempotencyKey))
-  const claimed = await deps.redis.set(key, JSON.stringify(record), {
-    nx: true,
-    ex: IDEMPOTENCY_SECONDS,
-  })
-  if (claimed === 'OK') return { key, id: record.response_id }
-  const held = await deps.redis.get<IdempotencyRecord>(key)
-  if (held && held.fingerprint !== record.fingerprint) {
-    throw new GatewayError(
-      409,
-      'This Idempotency-Key was already used with a different request body; use a new key.',
-      { param: 'Idempotency-Key', code: 'idempotency_key_reused' }
-    )
-  }
-  const existing = held
-    ? await backgroundStore(deps.redis).current(tenantId, held.response_id)
-    : undefined
-  if (!existing) {
-    throw new GatewayError(409, 'A request with this Idempotency-Key is still being created.', {
-      param: 'Idempotency-Key',
-      code: 'idempotency_key_in_use',
-      headers: { 'retry-after': '1' },
-    })
-  }
-  return { existing }
-}
-
-async function forgetIdempotency(deps: GatewayDeps, key: string): Promise<void> {
-  await deps.redis.del(key).catch((error: unknown) => deps.report('idempotency key', error))
 }
 
 export function failedResponse(

@@ -10,7 +10,10 @@ import { loadConfig } from '../../../src/config'
 import { buildDeps, type GatewayDeps } from '../../../src/deps'
 import type { Bindings } from '../../../src/env'
 import worker from '../../../src/index'
-import { startBackgroundResponse } from '../../../src/ingress/responses/background'
+import {
+  cancelBackground,
+  startBackgroundResponse,
+} from '../../../src/ingress/responses/background'
 import { backgroundRunner } from '../../../src/ingress/responses/background-run'
 import { backgroundStore } from '../../../src/ingress/responses/background-store'
 import type { ResponsesRequest } from '../../../src/ingress/responses/schema'
@@ -144,6 +147,23 @@ describe('the background job handler', () => {
     expect(events.some((event) => event.delta === 'half an ans')).toBe(false)
     expect(events.at(-1)?.type).toBe('response.completed')
     expect(await mockRequests(tag)).toHaveLength(1)
+  })
+
+  it('never runs a job cancelled while queued, and announces response.cancelled once', async () => {
+    const h = harness()
+    const { tenantId, tag, job } = await started(h)
+    const cancelled = await cancelBackground(h.deps, tenantId, job.responseId)
+    expect(cancelled?.status).toBe('cancelled')
+    expect((await cancelBackground(h.deps, tenantId, job.responseId))?.status).toBe('cancelled')
+    expect(await h.run(job, firstDelivery())).toEqual({ ack: true })
+    expect(await mockRequests(tag)).toHaveLength(0)
+    expect(h.events.map((e) => e.event.type)).toEqual(['response.cancelled'])
+    const { events } = await backgroundStore(redis).eventsAfter(tenantId, job.responseId, -1)
+    expect(events.map((event) => event.type)).toEqual([
+      'response.created',
+      'response.queued',
+      'response.cancelled',
+    ])
   })
 
   it('fails a dead-lettered job with a clear error and announces response.failed', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTenantWithKey } from '../../../dev/lib/admin-client.ts'
 import { freePort } from '../../../dev/lib/ports.ts'
+import { wranglerDevArgs } from '../../../dev/lib/wrangler-dev.ts'
 import { type Stack, startStack } from '../../../dev/stack.ts'
 
 const COUNT = 200
@@ -26,20 +27,7 @@ let worker: ChildProcess | undefined
 function startWorker(): ChildProcess {
   const child = spawn(
     process.execPath,
-    [
-      'node_modules/wrangler/bin/wrangler.js',
-      'dev',
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      '--show-interactive-dev-session=false',
-      '--test-scheduled',
-      '--persist-to',
-      join(workDir, 'state'),
-      '--env-file',
-      envFile,
-    ],
+    wranglerDevArgs({ port, envFiles: [envFile], persistTo: join(workDir, 'state') }),
     {
       stdio: 'ignore',
       detached: true,

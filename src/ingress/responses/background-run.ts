@@ -65,6 +65,8 @@ function eventResponse(event: StoredEvent): ResponseObject {
 /** A refusal the job waits out while it stays queued; anything else fails it. */
 const RETRYABLE_STATUSES = new Set([429, 503])
 const DEFAULT_RETRY_SECONDS = 1
+/** Runs a job may start (the first and the restarts after consumers that died). */
+const MAX_RUNS = 3
 
 /** The caller of a job, from the ids it was stored with, checked again now. */
 function jobCaller(deps: GatewayDeps) {
@@ -172,6 +174,19 @@ export function backgroundRunner(
     const { response } = state
     const id = response.id
     const advance = (change: Move) => store.advance(tenantId, id, lease, change)
+    if (state.status === 'in_progress' && state.run + 1 >= MAX_RUNS) {
+      // Every run so far died (a consumer over its time limit, a crash): a job that kills its
+      // consumer is not tried for ever.
+      const failed = failedResponse(response, {
+        code: 'job_failed',
+        message: `The background job was interrupted ${MAX_RUNS} times and was given up.`,
+      })
+      await advance({
+        events: [{ type: 'response.failed', response: failed }],
+        to: { status: 'failed', response: failed },
+      })
+      return announced(tenantId, id)
+    }
     if (state.status === 'in_progress') {
       // Its consumer died mid-run: the run starts over from the created events.
       const queued: ResponseObject = { ...response, status: 'queued' }

@@ -16,6 +16,7 @@ import {
 } from '../../../src/ingress/responses/background'
 import { backgroundRunner } from '../../../src/ingress/responses/background-run'
 import { backgroundStore } from '../../../src/ingress/responses/background-store'
+import type { ResponseObject } from '../../../src/ingress/responses/response-object'
 import type { ResponsesRequest } from '../../../src/ingress/responses/schema'
 import type { JobContext } from '../../../src/jobs/consumer'
 import type { JobMessage } from '../../../src/jobs/messages'
@@ -83,6 +84,28 @@ async function started(h: Harness, request: Partial<ResponsesRequest> = {}, hook
   return { tenantId, keyId, secret, tag, response, job }
 }
 
+/** What a consumer that died mid-answer leaves: in_progress, part of the output, no lease. */
+async function diedMidRun(tenantId: string, response: ResponseObject, restart = false) {
+  const store = backgroundStore(redis)
+  const lease = { token: crypto.randomUUID(), ms: 3000 }
+  expect(await store.claim(tenantId, response.id, lease.token, lease.ms)).toBe(true)
+  const running = { ...response, status: 'in_progress' as const }
+  if (restart) {
+    await store.advance(tenantId, response.id, lease, {
+      restart: true,
+      to: { status: 'queued', response },
+    })
+  }
+  await store.advance(tenantId, response.id, lease, {
+    events: [
+      { type: 'response.in_progress', response: running },
+      { type: 'response.output_text.delta', delta: 'half an ans' },
+    ],
+    to: { status: 'in_progress', response: running },
+  })
+  await store.release(tenantId, response.id, lease.token)
+}
+
 describe('the background job handler', () => {
   it('runs a job once: a redelivered message acks without a second upstream call or event', async () => {
     const h = harness()
@@ -123,18 +146,8 @@ describe('the background job handler', () => {
   it('starts over a job whose consumer died mid-run', async () => {
     const h = harness()
     const { tenantId, tag, job, response } = await started(h)
+    await diedMidRun(tenantId, response)
     const store = backgroundStore(redis)
-    const lease = { token: 'dead-consumer', ms: 3000 }
-    expect(await store.claim(tenantId, job.responseId, lease.token, lease.ms)).toBe(true)
-    const running = { ...response, status: 'in_progress' as const }
-    await store.advance(tenantId, job.responseId, lease, {
-      events: [
-        { type: 'response.in_progress', response: running },
-        { type: 'response.output_text.delta', delta: 'half an ans' },
-      ],
-      to: { status: 'in_progress', response: running },
-    })
-    await store.release(tenantId, job.responseId, lease.token)
 
     expect(await h.run(job, firstDelivery())).toEqual({ ack: true })
     const { events, run } = await store.eventsAfter(tenantId, job.responseId, -1)
@@ -147,6 +160,20 @@ describe('the background job handler', () => {
     expect(events.some((event) => event.delta === 'half an ans')).toBe(false)
     expect(events.at(-1)?.type).toBe('response.completed')
     expect(await mockRequests(tag)).toHaveLength(1)
+  })
+
+  it('gives up a job whose consumers kept dying', async () => {
+    const h = harness()
+    const { tenantId, tag, job, response } = await started(h)
+    for (let run = 0; run < 3; run++) {
+      await diedMidRun(tenantId, response, run > 0)
+    }
+    expect(await h.run(job, firstDelivery())).toEqual({ ack: true })
+    const state = await backgroundStore(redis).read(tenantId, job.responseId)
+    expect(state?.status).toBe('failed')
+    expect(state?.response.error).toMatchObject({ code: 'job_failed' })
+    expect(h.events.map((e) => e.event.type)).toEqual(['response.failed'])
+    expect(await mockRequests(tag)).toHaveLength(0)
   })
 
   it('never runs a job cancelled while queued, and announces response.cancelled once', async () => {

@@ -157,7 +157,10 @@ export function backgroundRunner(
       return { retrySeconds: Math.ceil(leaseMs / 1000) }
     }
     try {
-      return await execute(tenantId, state, { token, ms: leaseMs }, context)
+      // Read again under the lease: another consumer may have finished it since the first read.
+      const held = await store.read(tenantId, id)
+      if (!held || isTerminal(held.status)) return await announced(tenantId, id)
+      return await execute(tenantId, held, { token, ms: leaseMs }, context)
     } finally {
       await store.release(tenantId, id, token).catch((error: unknown) => {
         deps.report('background lease', error)

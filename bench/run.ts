@@ -14,6 +14,7 @@ import { cacheGroup } from './groups/cache.ts'
 import { cpuGroup } from './groups/cpu.ts'
 import { featuresGroup } from './groups/features.ts'
 import type { Group, GroupResult, Plan } from './groups/group.ts'
+import { guardrailsGroup } from './groups/guardrails.ts'
 import { limiterGroup } from './groups/limiter.ts'
 import { overheadGroup } from './groups/overhead.ts'
 import { startupGroup } from './groups/startup.ts'
@@ -32,6 +33,7 @@ const GROUPS: Group[] = [
   streamingGroup,
   axesGroup,
   featuresGroup,
+  guardrailsGroup,
   cacheGroup,
   limiterGroup,
 ]

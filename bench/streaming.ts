@@ -10,6 +10,8 @@ export type StreamTiming =
       /** `performance.now()` when the response headers arrived. */
       headersAt: number
       firstFrameMs: number
+      /** To the first frame carrying text: later than the first frame when a role chunk leads. */
+      firstTextMs: number
       totalMs: number
       /** ms between consecutive reads that carried a data frame: what a reader sees as jitter. */
       gapsMs: number[]
@@ -33,6 +35,7 @@ export async function timeStream(
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   let firstFrameMs: number | undefined
+  let firstTextMs: number | undefined
   let lastFrameAt: number | undefined
   const gapsMs: number[] = []
   let text = ''
@@ -42,6 +45,7 @@ export async function timeStream(
     if (value.includes('data:')) {
       const now = performance.now()
       if (firstFrameMs === undefined) firstFrameMs = now - started
+      if (firstTextMs === undefined && NON_EMPTY_CONTENT.test(value)) firstTextMs = now - started
       if (lastFrameAt !== undefined) gapsMs.push(now - lastFrameAt)
       lastFrameAt = now
     }
@@ -51,8 +55,11 @@ export async function timeStream(
   if (firstFrameMs === undefined || !text.includes('data: [DONE]')) {
     return { ok: false, error: `stream ended without [DONE]: ${text.slice(-200)}` }
   }
-  return { ok: true, headersAt, firstFrameMs, totalMs, gapsMs }
+  return { ok: true, headersAt, firstFrameMs, firstTextMs: firstTextMs ?? totalMs, totalMs, gapsMs }
 }
+
+/** A chunk's delta with text in it (the role chunk's `"content":""` is not). */
+const NON_EMPTY_CONTENT = /"content":"[^"]/
 
 export type StreamTarget = {
   name: string
@@ -67,6 +74,7 @@ export type StreamTarget = {
  */
 export type StreamSeries = {
   firstFrame: number[]
+  firstText: number[]
   total: number[]
   gaps: number[]
   failures: string[]
@@ -81,7 +89,7 @@ export async function streamRounds(
   const series = targets.map(emptySeries)
   for (let round = 0; round < rounds; round += 1) {
     for (const [index, target] of targets.entries()) {
-      const timings: Array<{ firstFrameMs: number; totalMs: number }> = []
+      const timings: Array<{ firstFrameMs: number; firstTextMs: number; totalMs: number }> = []
       const gaps = series[index]?.gaps
       for (let i = 0; i < perRound; i += 1) {
         const timing = await timeStream(target.url, target.headers, target.body).catch(
@@ -93,6 +101,7 @@ export async function streamRounds(
         } else series[index]?.failures.push(timing.error)
       }
       series[index]?.firstFrame.push(median(timings.map((timing) => timing.firstFrameMs)))
+      series[index]?.firstText.push(median(timings.map((timing) => timing.firstTextMs)))
       series[index]?.total.push(median(timings.map((timing) => timing.totalMs)))
     }
   }
@@ -110,5 +119,5 @@ export function addedPerRound(ours: number[], theirs: number[]): number {
 }
 
 export function emptySeries(): StreamSeries {
-  return { firstFrame: [], total: [], gaps: [], failures: [] }
+  return { firstFrame: [], firstText: [], total: [], gaps: [], failures: [] }
 }

@@ -42,6 +42,10 @@ export const THRESHOLDS = {
   passOverTrivialP99: ms('<=', 2, 'README'),
   fullOverTrivialP50: ms('<=', 3, 'README'),
   streamTtftOverTrivial: ms('<=', 1, 'README'),
+  // Guardrails: monitor mode holds nothing back, so the first token must not wait; every input
+  // detector over a 200 KB prompt (about 16 ms in the unit test) within a stated CPU budget.
+  guardrailsMonitorTtft: ms('<=', 1, 'README'),
+  guardrailsDetectorsCpu200Kb: ms('<=', 25, 'README'),
   // Admitted minus the limit: exactly the limit gets in, under any burst.
   limiterExcess: { op: '=', limit: 0, unit: 'admitted beyond the limit', source: 'README' },
   sustainedErrors: { op: '=', limit: 0, unit: 'errors', source: 'README' },

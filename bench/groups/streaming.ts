@@ -11,7 +11,7 @@ import { INFO, judge, THRESHOLDS } from '../thresholds.ts'
 import { type Context, type Group, ms } from './group.ts'
 
 /** 200 tokens, 5 ms apart; the gateway addresses the mock provider directly by name. */
-const STREAM_MODEL = 'm:tokens=200,delay=5'
+export const STREAM_MODEL = 'm:tokens=200,delay=5'
 
 export const streamingGroup: Group = {
   name: 'streaming',

@@ -30,7 +30,10 @@ export type Question = {
 export function answer(question: Question): Answer {
   const { controls, tool, seed } = question
   if (tool && !controls.echo) {
-    const input = argumentsFor(tool.schema, seed)
+    // Echoed arguments carry the prompt back the way a model quoting it would (placeholders too).
+    const input = controls.echoArgs
+      ? { echo: question.transcript() }
+      : argumentsFor(tool.schema, seed)
     return { kind: 'tool', name: tool.name, input, pieces: tokenize(JSON.stringify(input)) }
   }
   if (question.format && !controls.echo) {

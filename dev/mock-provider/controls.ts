@@ -26,6 +26,8 @@ export type Controls = {
   nousage: boolean
   /** The assistant text is the whole prompt, one `role: content` line per message. */
   echo: boolean
+  /** A tool call's arguments are `{"echo": <the prompt as echo gives it>}`. */
+  echoArgs: boolean
   /** A label to find requests in the log and to count `fail`. */
   tag?: string
   /** Moderation categories to flag, `+`-separated (`flag=violence+hate`). */
@@ -37,7 +39,7 @@ const MAX_COUNT = 1_000_000
 
 type Spec =
   | { kind: 'integer'; field: IntegerField; min: number; max: number }
-  | { kind: 'flag'; field: 'hang' | 'nousage' | 'echo' }
+  | { kind: 'flag'; field: 'hang' | 'nousage' | 'echo' | 'echoArgs' }
   | { kind: 'label'; field: 'tag' | 'flag' }
 type IntegerField = 'ttft' | 'delay' | 'tokens' | 'status' | 'retryAfter' | 'fail' | 'cut'
 
@@ -53,6 +55,7 @@ const SPECS: Record<string, Spec> = {
   hang: { kind: 'flag', field: 'hang' },
   nousage: { kind: 'flag', field: 'nousage' },
   echo: { kind: 'flag', field: 'echo' },
+  echo_args: { kind: 'flag', field: 'echoArgs' },
   tag: { kind: 'label', field: 'tag' },
   flag: { kind: 'label', field: 'flag' },
 }
@@ -63,7 +66,14 @@ export type ParsedControls =
   | { ok: false; error: string }
 
 export function parseControls(model: string, headers: IncomingHttpHeaders): ParsedControls {
-  const controls: Controls = { ttft: 0, delay: 0, hang: false, nousage: false, echo: false }
+  const controls: Controls = {
+    ttft: 0,
+    delay: 0,
+    hang: false,
+    nousage: false,
+    echo: false,
+    echoArgs: false,
+  }
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith(HEADER_PREFIX)) continue
     const key = name.slice(HEADER_PREFIX.length).replaceAll('-', '_')

@@ -12,6 +12,7 @@ import { scoreInjection } from './injection'
 import { DEFAULT_MODERATION_MODEL, type Moderate } from './moderation'
 import { type Check, DEFAULT_MODERATION_BUDGET_MS } from './settings'
 import { listSpans, piiSpans, replaceSpans, type Span } from './spans'
+import { argumentTexts, mapArguments } from './tool-arguments'
 import type { Vault } from './vault'
 import { blocked, GUARDRAILS_HEADER, type Verdict, verdictHeader } from './verdicts'
 
@@ -192,23 +193,38 @@ async function moderationCheck(
   }
 }
 
+/** The texts of a message the checks read: its content and its tool calls' argument values. */
 function messageTexts(message: Message): string[] {
-  const content: unknown = message.content
+  const texts = contentTexts(message.content)
+  if (message.role !== 'assistant' || !message.tool_calls) return texts
+  return [...texts, ...message.tool_calls.flatMap((call) => argumentTexts(call.function.arguments))]
+}
+
+function contentTexts(content: Message['content']): string[] {
   if (typeof content === 'string') return [content]
   if (!Array.isArray(content)) return []
   return content.map((part: unknown) => contentText([part])).filter((text) => text !== '')
 }
 
 function mapMessageText(message: Message, map: (text: string) => string): Message {
-  if (message.role === 'function' || message.role === 'assistant') {
-    return typeof message.content === 'string'
-      ? { ...message, content: map(message.content) }
-      : message
+  if (message.role === 'function') {
+    return message.content === null ? message : { ...message, content: map(message.content) }
   }
-  const content = message.content
-  if (typeof content === 'string') return { ...message, content: map(content) }
-  const parts = content.map((part) =>
-    part.type === 'text' ? { ...part, text: map(part.text) } : part
-  )
-  return { ...message, content: parts }
+  if (message.role !== 'assistant') return { ...message, content: mapContent(message.content, map) }
+  const mapped = { ...message }
+  if (message.content != null) mapped.content = mapContent(message.content, map)
+  if (message.tool_calls) {
+    mapped.tool_calls = message.tool_calls.map((call) => ({
+      ...call,
+      function: { ...call.function, arguments: mapArguments(call.function.arguments, map) },
+    }))
+  }
+  return mapped
+}
+
+type Content = NonNullable<Extract<Message, { role: 'user' }>['content']>
+
+function mapContent(content: Content, map: (text: string) => string): Content {
+  if (typeof content === 'string') return map(content)
+  return content.map((part) => (part.type === 'text' ? { ...part, text: map(part.text) } : part))
 }

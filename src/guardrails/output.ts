@@ -1,22 +1,24 @@
 /**
  * @module
  * The output side, for whole answers and for streams. A stream is never buffered as a whole
- * unless a check asks for `buffer`: each choice's text passes through placeholder restoration
- * (holding back only a tail that may still become a placeholder) and then a window of the
- * largest `window_chars` among the window checks, scanned on every chunk. A block ends the
- * stream by throwing the `guardrail_blocked` error, which the relay sends as `event: error`.
- * Monitor checks hold nothing back: they read the finished text once, for the verdicts.
+ * unless a check asks for `buffer`: each text of a choice (its content, and each tool call's
+ * arguments) passes through placeholder restoration (holding back only a tail that may still
+ * become a placeholder) and then a window of the largest `window_chars` among the window
+ * checks, scanned on every chunk. A block ends the stream by throwing the `guardrail_blocked`
+ * error, which the relay sends as `event: error`. Monitor checks hold nothing back: they read
+ * the finished texts once, for the verdicts.
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions'
 import type { StreamItem } from '../providers/types'
 import type { Check } from './settings'
 import { outputSpans, replaceSpans, type Span } from './spans'
-import type { Restorer, Vault } from './vault'
+import { type Encode, jsonStringContent, type Restorer, type Vault } from './vault'
 import { blocked, type Verdict } from './verdicts'
 
-type ChoiceState = {
+/** One text of a streamed choice: its content, or one tool call's arguments. */
+type Channel = {
   restorer: Restorer
-  /** The choice's text after restoration and output redaction. */
+  /** The text after restoration and output redaction. */
   text: string
   /** How much of `text` the client has been sent. */
   released: number
@@ -24,6 +26,11 @@ type ChoiceState = {
   /** Findings already counted (check and absolute start): the window re-scans text. */
   seen: Set<string>
 }
+
+type ChoiceState = { content: Channel; calls: Map<number, Channel>; finished: boolean }
+
+type Delta = ChatCompletionChunk.Choice.Delta
+type ToolCallDelta = NonNullable<Delta['tool_calls']>[number]
 
 export class OutputGuard {
   private readonly checks: Check[]
@@ -70,17 +77,34 @@ export class OutputGuard {
     )
   }
 
-  /** A whole answer: every output check reads every choice, whatever its stream mode. */
+  /** A whole answer: every output check reads every text, whatever its stream mode. */
   completion(completion: ChatCompletion): ChatCompletion {
     if (this.idle) return completion
     const choices = completion.choices.map((choice) => {
-      const content = choice.message.content
-      if (typeof content !== 'string') return choice
-      const text = this.inspect(this.vault.restore(content), 0, this.checks, 0, new Set())
-      if (text !== content) this.changed = true
-      return { ...choice, message: { ...choice.message, content: text } }
+      const { message } = choice
+      const content = typeof message.content === 'string' ? this.whole(message.content) : null
+      const calls = message.tool_calls?.map((call) => {
+        if (call.type !== 'function') return call
+        const args = this.whole(call.function.arguments, jsonStringContent)
+        return args === call.function.arguments
+          ? call
+          : { ...call, function: { ...call.function, arguments: args } }
+      })
+      const same =
+        content === message.content &&
+        (calls ?? []).every((call, index) => call === message.tool_calls?.[index])
+      if (same) return choice
+      this.changed = true
+      return {
+        ...choice,
+        message: { ...message, content, ...(calls ? { tool_calls: calls } : {}) },
+      }
     })
     return { ...completion, choices }
+  }
+
+  private whole(text: string, encode?: Encode): string {
+    return this.inspect(this.vault.restore(text, encode), 0, this.checks, 0, new Set())
   }
 
   /** A stream's mapped items, restored and checked as they pass. */
@@ -113,52 +137,111 @@ export class OutputGuard {
     let touched = false
     const choices = chunk.choices.map((choice) => {
       const state = this.state(choice.index)
-      const delta = choice.delta ?? {}
-      const incoming = typeof delta.content === 'string' ? delta.content : ''
-      state.text += state.restorer.push(incoming)
+      const delta: Delta = choice.delta ?? {}
       const done = choice.finish_reason != null
-      if (done) {
-        state.text += state.restorer.flush()
-        state.finished = true
+      if (done) state.finished = true
+      const next: Delta = { ...delta }
+      // Content ends where tool calls begin: its tail goes out before the first call.
+      const contentEnds = done || (delta.tool_calls?.length ?? 0) > 0
+      const incoming = typeof delta.content === 'string' ? delta.content : ''
+      const content = this.feed(state.content, incoming, contentEnds)
+      if (content !== incoming) next.content = content
+      const calls = this.passCalls(state, delta.tool_calls, done)
+      if (calls !== delta.tool_calls) {
+        if (calls && calls.length > 0) next.tool_calls = calls
+        else delete next.tool_calls
       }
-      const released = this.release(state, done)
-      if (released === incoming && (typeof delta.content === 'string' || released === ''))
-        return choice
+      if (content === incoming && calls === delta.tool_calls) return choice
       touched = true
-      return { ...choice, delta: { ...delta, content: released } }
+      return { ...choice, delta: next }
     })
     if (!touched) return chunk
     this.changed = true
-    const carriesMore = choices.some(
-      (choice) =>
-        choice.finish_reason != null ||
-        choice.delta.content !== '' ||
-        choice.delta.role ||
-        choice.delta.tool_calls
-    )
-    return carriesMore || chunk.usage ? { ...chunk, choices } : undefined
+    return choices.some(carries) || chunk.usage ? { ...chunk, choices } : undefined
+  }
+
+  /**
+   * A chunk's tool-call deltas, their arguments restored and checked. A call's arguments are
+   * complete once the next call starts (calls stream one after another), so its held tail goes
+   * out then, ahead of the new call: every dialect's client sees each call's arguments whole.
+   */
+  private passCalls(
+    state: ChoiceState,
+    deltas: ToolCallDelta[] | undefined,
+    done: boolean
+  ): ToolCallDelta[] | undefined {
+    let changed = false
+    const out: ToolCallDelta[] = []
+    for (const call of deltas ?? []) {
+      if (!state.calls.has(call.index)) {
+        const earlier = this.flushCalls(state)
+        if (earlier.length > 0) changed = true
+        out.push(...earlier)
+      }
+      const incoming = call.function?.arguments ?? ''
+      const args = this.feed(this.channel(state, call.index), incoming, done)
+      if (args === incoming) {
+        out.push(call)
+        continue
+      }
+      changed = true
+      const opens = call.id !== undefined || call.type !== undefined || call.function?.name
+      if (args !== '' || opens)
+        out.push({ ...call, function: { ...call.function, arguments: args } })
+    }
+    if (done) {
+      const rest = this.flushCalls(state)
+      if (rest.length > 0) changed = true
+      out.push(...rest)
+    }
+    return changed ? out : deltas
+  }
+
+  /** The held arguments of every unfinished call of a choice, now complete. */
+  private flushCalls(state: ChoiceState): ToolCallDelta[] {
+    const out: ToolCallDelta[] = []
+    for (const [index, channel] of state.calls) {
+      if (channel.finished) continue
+      const args = this.feed(channel, '', true)
+      if (args !== '') out.push({ index, function: { arguments: args } })
+    }
+    return out
+  }
+
+  /** Text into a channel; returns what may be sent now (all of it once `ends`). */
+  private feed(channel: Channel, incoming: string, ends: boolean): string {
+    // Every chunk of a tool call ends the content again: nothing new, nothing to scan.
+    if (ends && channel.finished && incoming === '') return ''
+    channel.text += channel.restorer.push(incoming)
+    if (ends) {
+      channel.text += channel.restorer.flush()
+      channel.finished = true
+    } else channel.finished = false // text after its end (content after a call) is held again
+    return this.release(channel, ends)
   }
 
   /** Scans the window, applies the checks' actions, and returns the text now safe to send. */
-  private release(state: ChoiceState, done: boolean): string {
+  private release(channel: Channel, done: boolean): string {
     if (this.windowChecks.length > 0) {
       // Re-scan from a window before what was sent, so a match straddling the edge is seen whole.
       const from = Math.max(
         0,
-        state.released - (Number.isFinite(this.window) ? this.window : state.released)
+        channel.released - (Number.isFinite(this.window) ? this.window : channel.released)
       )
       const scanned = this.inspect(
-        state.text.slice(from),
-        state.released - from,
+        channel.text.slice(from),
+        channel.released - from,
         this.windowChecks,
         from,
-        state.seen
+        channel.seen
       )
-      state.text = state.text.slice(0, from) + scanned
+      channel.text = channel.text.slice(0, from) + scanned
     }
-    const end = done ? state.text.length : Math.max(state.released, state.text.length - this.window)
-    const out = state.text.slice(state.released, end)
-    state.released = end
+    const end = done
+      ? channel.text.length
+      : Math.max(channel.released, channel.text.length - this.window)
+    const out = channel.text.slice(channel.released, end)
+    channel.released = end
     return out
   }
 
@@ -208,13 +291,15 @@ export class OutputGuard {
     return verdict
   }
 
-  /** Monitor checks read each choice's finished text once: no delay on the way. */
+  /** Monitor checks read each finished text once: no delay on the way. */
   private finishMonitors(): void {
     const monitors = this.checks.filter((check) => check.streamMode === 'monitor')
     for (const check of monitors) {
       for (const state of this.choices.values()) {
-        const spans = outputSpans(check, state.text)
-        if (spans.length > 0) this.record(check, spans.length)
+        for (const channel of [state.content, ...state.calls.values()]) {
+          const spans = outputSpans(check, channel.text)
+          if (spans.length > 0) this.record(check, spans.length)
+        }
       }
     }
   }
@@ -223,9 +308,12 @@ export class OutputGuard {
     const choices: ChatCompletionChunk.Choice[] = []
     for (const [index, state] of this.choices) {
       if (state.finished) continue
-      state.text += state.restorer.flush()
-      const content = this.release(state, true)
-      if (content !== '') choices.push({ index, delta: { content }, finish_reason: null })
+      const content = this.feed(state.content, '', true)
+      const calls = this.flushCalls(state)
+      const delta: Delta = {}
+      if (content !== '') delta.content = content
+      if (calls.length > 0) delta.tool_calls = calls
+      if (content !== '' || calls.length > 0) choices.push({ index, delta, finish_reason: null })
     }
     return choices.length > 0 ? { ...last, choices, usage: undefined } : undefined
   }
@@ -233,15 +321,40 @@ export class OutputGuard {
   private state(index: number): ChoiceState {
     let state = this.choices.get(index)
     if (!state) {
-      state = {
-        restorer: this.vault.restorer(),
-        text: '',
-        released: 0,
-        finished: false,
-        seen: new Set(),
-      }
+      state = { content: this.newChannel(), calls: new Map(), finished: false }
       this.choices.set(index, state)
     }
     return state
   }
+
+  private channel(state: ChoiceState, index: number): Channel {
+    let channel = state.calls.get(index)
+    if (!channel) {
+      channel = this.newChannel(jsonStringContent)
+      state.calls.set(index, channel)
+    }
+    return channel
+  }
+
+  private newChannel(encode?: Encode): Channel {
+    return {
+      restorer: this.vault.restorer(encode),
+      text: '',
+      released: 0,
+      finished: false,
+      seen: new Set(),
+    }
+  }
+}
+
+/** Whether a rewritten choice still says something: otherwise its chunk is not sent. */
+function carries(choice: ChatCompletionChunk.Choice): boolean {
+  const { delta } = choice
+  return (
+    choice.finish_reason != null ||
+    (typeof delta.content === 'string' && delta.content !== '') ||
+    delta.role !== undefined ||
+    typeof delta.refusal === 'string' ||
+    (delta.tool_calls?.length ?? 0) > 0
+  )
 }

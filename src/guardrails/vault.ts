@@ -10,6 +10,14 @@ const PLACEHOLDER = /\[([A-Z]{2,10})_(\d{1,4})\]/g
 /** `[` + type (up to 10) + `_` + up to 4 digits + `]`. */
 const MAX_PLACEHOLDER_LENGTH = 17
 
+/** How a restored value is written into the text around it. */
+export type Encode = (value: string) => string
+
+const verbatim: Encode = (value) => value
+
+/** A value restored inside a JSON string (tool-call arguments): quotes, backslashes, newlines. */
+export const jsonStringContent: Encode = (value) => JSON.stringify(value).slice(1, -1)
+
 export class Vault {
   private readonly byValue = new Map<string, string>()
   private readonly byPlaceholder = new Map<string, string>()
@@ -31,18 +39,21 @@ export class Vault {
     return placeholder
   }
 
-  /** Known placeholders back to their values; anything else that looks like one stays. */
-  restore(text: string): string {
+  /**
+   * Known placeholders back to their values, written by `encode` (JSON-escaped inside tool-call
+   * arguments); anything else that looks like one stays.
+   */
+  restore(text: string, encode: Encode = verbatim): string {
     if (this.size === 0 || !text.includes('[')) return text
-    return text.replace(
-      PLACEHOLDER,
-      (placeholder) => this.byPlaceholder.get(placeholder) ?? placeholder
-    )
+    return text.replace(PLACEHOLDER, (placeholder) => {
+      const value = this.byPlaceholder.get(placeholder)
+      return value === undefined ? placeholder : encode(value)
+    })
   }
 
-  /** A streaming restorer: one per choice of a streamed answer. */
-  restorer(): Restorer {
-    return new Restorer(this)
+  /** A streaming restorer: one per text of a streamed answer (a choice's content, a tool call). */
+  restorer(encode: Encode = verbatim): Restorer {
+    return new Restorer(this, encode)
   }
 
   /** Whether `tail` (starting with `[`) could still grow into a known placeholder. */
@@ -62,7 +73,10 @@ export class Vault {
 export class Restorer {
   private pending = ''
 
-  constructor(private readonly vault: Vault) {}
+  constructor(
+    private readonly vault: Vault,
+    private readonly encode: Encode
+  ) {}
 
   push(text: string): string {
     const buffered = this.pending + text
@@ -74,7 +88,7 @@ export class Restorer {
       !tail.includes(']') &&
       this.vault.couldBecome(tail)
     this.pending = hold ? tail : ''
-    return this.vault.restore(hold ? buffered.slice(0, open) : buffered)
+    return this.vault.restore(hold ? buffered.slice(0, open) : buffered, this.encode)
   }
 
   /** The held tail, at the end of the answer: it never became a placeholder. */

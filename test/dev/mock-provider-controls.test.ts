@@ -178,6 +178,35 @@ describe('mock provider controls', () => {
     expect(plain.usage).toBeUndefined()
   })
 
+  it('echo_args puts the prompt in the arguments of the tool call', async () => {
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'send', parameters: { type: 'object', properties: {} } },
+      },
+    ]
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'Mail [EMAIL_1]' },
+    ]
+    const plain = await openai.chat.completions.create({ model: 'm:echo_args', messages, tools })
+    const call = plain.choices[0]?.message.tool_calls?.[0]
+    expect(call?.type === 'function' && JSON.parse(call.function.arguments)).toEqual({
+      echo: 'system: Be brief.\nuser: Mail [EMAIL_1]',
+    })
+    const stream = await openai.chat.completions.create({
+      model: 'm:echo_args',
+      messages,
+      tools,
+      stream: true,
+    })
+    let args = ''
+    for await (const chunk of stream) {
+      args += chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? ''
+    }
+    expect(args).toBe(call?.type === 'function' ? call.function.arguments : 'no call')
+  })
+
   it('logs every request with its tag, body and credential presence, and clears by tag', async () => {
     const tag = uniqueTag()
     await openai.chat.completions.create({

@@ -1,4 +1,5 @@
 import { APIError, BadRequestError } from 'openai'
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { describe, expect, it, vi } from 'vitest'
 import {
   chatRequest,
@@ -345,5 +346,97 @@ describe('guardrails on the Messages ingress', () => {
     expect(frames.at(-1)?.event).toBe('error')
     expect(frames.some((frame) => frame.event === 'message_stop')).toBe(false)
     expect(frames.map((frame) => frame.data).join('')).not.toContain('codeword')
+  })
+
+  it('streams a tool_use block whole, its input restored, past the output window', async () => {
+    const streamed = await messages({
+      model: 'mock/m:echo_args',
+      stream: true,
+      tools: [{ name: 'send', input_schema: { type: 'object', properties: {} } }],
+      messages: [{ role: 'user', content: `Mail ${EMAIL}` }],
+    })
+    const events = (await readFrames(streamed.body)).map((frame) => JSON.parse(frame.data))
+    const starts = events.filter((event) => event.type === 'content_block_start')
+    expect(starts.map((event) => event.content_block.type)).toEqual(['tool_use'])
+    const input = events
+      .filter((event) => event.delta?.type === 'input_json_delta')
+      .map((event) => event.delta.partial_json)
+      .join('')
+    expect(JSON.parse(input)).toEqual({ echo: `user: Mail ${EMAIL}` })
+    expect(events.at(-1)?.type).toBe('message_stop')
+  })
+})
+
+describe('tool calls through the Worker', () => {
+  const PHONE = '(415) 555-1234'
+  const tools = [
+    {
+      type: 'function' as const,
+      function: { name: 'send', parameters: { type: 'object', properties: {} } },
+    },
+  ]
+  const history = [
+    { role: 'user' as const, content: 'Look Jane up' },
+    {
+      role: 'assistant' as const,
+      content: null,
+      tool_calls: [
+        {
+          id: 'call_1',
+          type: 'function' as const,
+          function: { name: 'lookup', arguments: JSON.stringify({ email: EMAIL }) },
+        },
+      ],
+    },
+    { role: 'tool' as const, tool_call_id: 'call_1', content: `Found her: ${PHONE}` },
+    { role: 'user' as const, content: 'Now send it' },
+  ]
+  const echoed = (args: string | undefined) => JSON.parse(args ?? '{}').echo as string
+
+  /** The first tool call's arguments as the SDK streams them, and the error that ended it. */
+  async function streamedCall(model: string, messages: ChatCompletionMessageParam[]) {
+    const stream = await caller.client.chat.completions.create({
+      model,
+      messages,
+      tools,
+      stream: true,
+    })
+    let args = ''
+    try {
+      for await (const chunk of stream) {
+        args += chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? ''
+      }
+    } catch (error) {
+      return { args, error }
+    }
+    return { args, error: undefined }
+  }
+
+  it('redacts the arguments and results the client sends, and restores them in the call it gets back', async () => {
+    const tag = uniqueTag()
+    const model = `mock/m:echo_args,tag=${tag}`
+    const whole = await caller.client.chat.completions.create({ model, messages: history, tools })
+    const call = whole.choices[0]?.message.tool_calls?.[0]
+    const wholeArgs = call?.type === 'function' ? call.function.arguments : undefined
+    expect(echoed(wholeArgs)).toContain(`\\"email\\":\\"${EMAIL}\\"`)
+    expect(echoed(wholeArgs)).toContain(`tool: Found her: ${PHONE}`)
+    expect(await streamedCall(model, history)).toEqual({ args: wholeArgs, error: undefined })
+    const sent = JSON.stringify((await mockRequests(tag)).map((request) => request.body))
+    expect(sent).not.toContain(EMAIL)
+    expect(sent).not.toContain(PHONE)
+    expect(sent).toContain('[EMAIL_1]')
+    expect(sent).toContain('Found her: [PHONE_1]')
+  })
+
+  it('checks the arguments the model writes: a 422 whole, an error event mid-stream', async () => {
+    const filler =
+      'This is a long enough opening sentence to leave the window before anything happens'
+    const content = `${filler}, then the codeword.`
+    const refused = await ask(content, 'mock/m:echo_args', { tools })
+    expect(await failure(refused)).toMatchObject({ status: 422, code: 'guardrail_blocked' })
+    const { args, error } = await streamedCall('mock/m:echo_args', [{ role: 'user', content }])
+    expect(error instanceof APIError && error.code).toBe('guardrail_blocked')
+    expect(args.length).toBeGreaterThan(0)
+    expect(args).not.toContain('codeword')
   })
 })

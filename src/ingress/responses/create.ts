@@ -20,6 +20,7 @@ import { answerChat } from '../../chat/pipeline'
 import type { GatewayDeps } from '../../deps'
 import type { TenantEnv } from '../../env'
 import { GatewayError } from '../../errors'
+import type { Verdict } from '../../guardrails/verdicts'
 import { readJsonBody } from '../../lib/json-body'
 import { SSE_HEADERS } from '../../lib/sse'
 import { validate } from '../../lib/validate'
@@ -34,6 +35,7 @@ import {
   responseUsage,
   startedResponse,
   type TurnFacts,
+  withVerdicts,
 } from './response-object'
 import { type ResponsesRequest, ResponsesRequestSchema } from './schema'
 import { type ResponsesSettings, resolveResponsesSettings } from './settings'
@@ -115,11 +117,14 @@ export async function answerResponse(
     background: run.background,
     createdAt: run.createdAt,
   }
-  const answer = await answerChat(deps, c, chatRequest(request, plan))
+  const answer = await answerChat(deps, c, chatRequest(request, plan)).catch((error: unknown) => {
+    throw inResponsesTerms(error)
+  })
   const turn = new Turn(deps, c, settings, { facts, owner, prior, input })
   const headers = answerHeaders(answer.headers, plan)
   if (!answer.body || !answer.headers.get('content-type')?.includes('text/event-stream')) {
-    const completion: ChatCompletion = await answer.json()
+    const completion: ChatCompletion & { x_gateway?: { guardrails: Verdict[] } } =
+      await answer.json()
     const response = finished(
       startedResponse(facts),
       completionOutput(completion),
@@ -128,7 +133,8 @@ export async function answerResponse(
     )
     await turn.finish(response)
     headers.set('content-type', 'application/json')
-    return new Response(JSON.stringify(response), { status: 200, headers })
+    const sent = withVerdicts(response, completion.x_gateway?.guardrails)
+    return new Response(JSON.stringify(sent), { status: 200, headers })
   }
   const events = responseEvents(answer.body, startedResponse(facts), (response) =>
     turn.finish(response)
@@ -166,6 +172,13 @@ async function priorContext(
     return { items: loaded.items, summary: loaded.summary, conversationId: id }
   }
   return { items: [], summary: undefined, conversationId: undefined }
+}
+
+/** The pipeline names the chat request's fields; a Responses client sent `input` (a block, say). */
+function inResponsesTerms(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.param !== 'messages') return error
+  const { status, message, type, code, headers, cause } = error
+  return new GatewayError(status, message, { type, code, param: 'input', headers, cause })
 }
 
 export function notFound(kind: string, id: string, param: string | null = null): GatewayError {

@@ -4,6 +4,7 @@
  * pipeline's chat completion (JSON) or from the streamed output (see stream.ts).
  */
 import type { ChatCompletion } from 'openai/resources/chat/completions'
+import type { Verdict } from '../../guardrails/verdicts'
 import { type Item, newId, outputText } from './items'
 import type { ResponsesRequest } from './schema'
 
@@ -56,6 +57,8 @@ export type ResponseObject = {
   truncation: 'auto' | 'disabled'
   usage: ResponseUsage | null
   user: string | null
+  /** The gateway's guardrail verdicts, on the answer as sent (never stored with it). */
+  x_gateway?: { guardrails: Verdict[] }
 }
 
 /** What a turn knows before the upstream answers. */
@@ -109,6 +112,13 @@ export function startedResponse(facts: TurnFacts): ResponseObject {
 }
 
 type ChatUsage = ChatCompletion['usage']
+
+export function withVerdicts(
+  response: ResponseObject,
+  guardrails: Verdict[] | undefined
+): ResponseObject {
+  return guardrails ? { ...response, x_gateway: { guardrails } } : response
+}
 
 export function responseUsage(usage: ChatUsage): ResponseUsage | null {
   if (!usage) return null

@@ -3,14 +3,24 @@
  * The pipeline's chat stream (`data:` chunk frames, an `error` event on a mid-stream failure,
  * `[DONE]`) mapped to Responses events frame by frame, pulled by the client's reads: nothing is
  * buffered beyond the frame at hand. Every event carries an increasing `sequence_number`; a
- * stream that breaks ends with `response.failed`, never with a clean `response.completed`.
+ * stream that breaks (the upstream failed, a guardrail blocked the answer) ends with
+ * `response.failed` and then an `error` event, never with a clean `response.completed`: the
+ * failed response is what `previous_response_id` finds, and the error event is what clients
+ * raise (the OpenAI SDK throws an `APIError` carrying its code).
  * `finish` runs before the last event is sent, so what it stores is readable once the client
  * has seen the response complete.
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
+import type { Verdict } from '../../guardrails/verdicts'
 import { encodeSSE, parseSSE } from '../../lib/sse'
 import { type FunctionCallItem, type Item, type MessageItem, newId, outputText } from './items'
-import { finished, type ResponseObject, type ResponseUsage, responseUsage } from './response-object'
+import {
+  finished,
+  type ResponseObject,
+  type ResponseUsage,
+  responseUsage,
+  withVerdicts,
+} from './response-object'
 
 type Event = { type: string } & Record<string, unknown>
 
@@ -43,6 +53,7 @@ export function responseEvents(
   const calls = new Map<number, OpenCall>()
   let finishReason: string | null | undefined
   let usage: ResponseUsage | null = null
+  let verdicts: Verdict[] | undefined
   let ended = false
 
   const frame = (event: Event) =>
@@ -164,7 +175,7 @@ export function responseEvents(
     const response = finished(started, output, finishReason, usage)
     await finish(response)
     const type = response.status === 'incomplete' ? 'response.incomplete' : 'response.completed'
-    events.push({ type, response })
+    events.push({ type, response: withVerdicts(response, verdicts) })
   }
 
   async function fail(events: Event[], error: { code: string; message: string }): Promise<void> {
@@ -172,7 +183,10 @@ export function responseEvents(
     closeCalls(events, 'incomplete')
     const response: ResponseObject = { ...started, status: 'failed', error, output, usage }
     await finish(response)
-    events.push({ type: 'response.failed', response })
+    events.push(
+      { type: 'response.failed', response },
+      { type: 'error', code: error.code, message: error.message, param: null }
+    )
   }
 
   return new ReadableStream<Uint8Array>(
@@ -197,6 +211,9 @@ export function responseEvents(
             } else if (next.value.event === 'error') {
               ended = true
               await fail(events, streamFailure(next.value.data))
+            } else if (next.value.event === 'guardrails') {
+              // The verdicts the client asked for, on the completed response (after the output).
+              verdicts = reportedVerdicts(next.value.data)
             } else if (next.value.data === '[DONE]') {
               ended = true
               await complete(events)
@@ -235,4 +252,10 @@ function streamFailure(data: string): { code: string; message: string } {
   } catch {
     return { code: 'server_error', message: 'The upstream failed mid-stream.' }
   }
+}
+
+/** The pipeline's `guardrails` frame (`x-gateway-guardrails-report`): its verdicts. */
+function reportedVerdicts(data: string): Verdict[] | undefined {
+  const parsed: { guardrails?: Verdict[] } = JSON.parse(data)
+  return parsed.guardrails
 }

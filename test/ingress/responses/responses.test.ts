@@ -179,7 +179,7 @@ describe('POST /v1/responses through the official client', () => {
     expect(final.output[0]?.type).toBe('function_call')
   })
 
-  it('ends a stream that breaks mid-way with response.failed, never response.completed', async () => {
+  it('ends a stream that breaks mid-way with response.failed and an error event, never response.completed', async () => {
     const response = await gateway(
       '/v1/responses',
       withKey(caller.tenant.secret, {
@@ -194,7 +194,7 @@ describe('POST /v1/responses through the official client', () => {
     )
     const text = await response.text()
     const types = [...text.matchAll(/^event: (.+)$/gm)].map((match) => match[1])
-    expect(types.at(-1)).toBe('response.failed')
+    expect(types.slice(-2)).toEqual(['response.failed', 'error'])
     expect(types).not.toContain('response.completed')
   })
 

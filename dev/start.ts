@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { buildDashboard } from './dashboard.ts'
 import { onAncestorExit } from './lib/ancestors.ts'
 import { portIsFree } from './lib/ports.ts'
+import { wranglerDevArgs } from './lib/wrangler-dev.ts'
 import { REDIS_INSTALL_HINT } from './redis-server.ts'
 import { seedDevelopmentTenant } from './seed.ts'
 import { type Stack, startStack } from './stack.ts'
@@ -74,17 +75,8 @@ async function main(): Promise<void> {
   // Its own process group, so stopping it stops workerd and every helper wrangler starts.
   wrangler = spawn(
     process.execPath,
-    [
-      'node_modules/wrangler/bin/wrangler.js',
-      'dev',
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      '--show-interactive-dev-session=false',
-      // Later files win: the user's own .dev.vars first, then what this run wires up.
-      ...envFiles.flatMap((file) => ['--env-file', file]),
-    ],
+    // Later files win: the user's own .dev.vars first, then what this run wires up.
+    wranglerDevArgs({ port, envFiles }),
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,

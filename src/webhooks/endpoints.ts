@@ -15,7 +15,7 @@ import { lazy } from '../lib/lazy'
 import { unsafeUpstreamReason } from '../lib/ssrf'
 import { parseStored } from '../tenancy/records'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events'
-import { webhookEndpoints, webhookFailureStreaks } from './keys'
+import { webhookAttempts, webhookEndpoints, webhookFailureStreaks } from './keys'
 import { generateWebhookSecret } from './signature'
 
 /** Every event goes to every endpoint: a bound on the fan-out one emission queues. */
@@ -176,7 +176,11 @@ export function createEndpointStore({ redis, config, clock }: EndpointStoreOptio
     async remove(tenantId: string, endpointId: string): Promise<void> {
       const removed = await redis.hdel(webhookEndpoints(tenantId), endpointId)
       if (removed === 0) await store.get(tenantId, endpointId)
-      await redis.hdel(webhookFailureStreaks(tenantId), endpointId)
+      await redis
+        .pipeline()
+        .hdel(webhookFailureStreaks(tenantId), endpointId)
+        .del(webhookAttempts(tenantId, endpointId))
+        .exec()
     },
 
     async rotate(tenantId: string, endpointId: string, graceSeconds: number) {

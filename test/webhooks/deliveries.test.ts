@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { uniqueTag } from '../helpers/gateway'
 import { tenantWithKey } from '../tenancy/fixtures'
 import {
@@ -20,6 +20,18 @@ const ATTEMPTS = 4
 
 const settled = (outcome: string) => (list: { outcome: string }[]) =>
   list.some((entry) => entry.outcome === outcome)
+
+/** Everything the Worker writes to the console while a test runs. */
+function consoleLines(): string[] {
+  const lines: string[] = []
+  for (const method of ['log', 'warn', 'error'] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(' '))
+    })
+  }
+  return lines
+}
+afterEach(() => vi.restoreAllMocks())
 
 describe('webhook deliveries', () => {
   it('retries a flaky receiver until one delivery succeeds, under one webhook-id', async () => {
@@ -169,6 +181,7 @@ describe('webhook deliveries', () => {
   })
 
   it('marks a delivery failed when its attempts run out, and a streak disables the endpoint', async () => {
+    const lines = consoleLines()
     const tenant = await tenantWithKey()
     const tag = uniqueTag()
     const endpoint = await createEndpoint(tenant.secret, { url: receiverUrl(tag, { status: 503 }) })
@@ -190,6 +203,17 @@ describe('webhook deliveries', () => {
       consecutive_failures: 2,
     })
     expect(await received(tag)).toHaveLength(2 * ATTEMPTS)
+    const disabled = lines.filter((line) => line.includes(endpoint.id))
+    expect(disabled.map((line) => JSON.parse(line))).toContainEqual({
+      level: 'warn',
+      what: 'webhook endpoint disabled',
+      tenant_id: tenant.tenantId,
+      endpoint_id: endpoint.id,
+      reason: '2 consecutive failed deliveries',
+    })
+    // Neither the secret nor its sealed form ever reaches a log line.
+    expect(lines.join('\n')).not.toContain(endpoint.secret.slice(6, 30))
+    expect(lines.join('\n')).not.toMatch(/whsec_|secret_sealed/)
     // Enabling it again starts a clean slate.
     const enabled = await tenantApi(tenant.secret, `/${endpoint.id}`, 'PATCH', { enabled: true })
     expect(enabled.json).toMatchObject({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { mintToken } from '../end-users/fixtures'
 import { admin, adminJson, tenantWithKey } from '../tenancy/fixtures'
 import { createEndpoint, receiverUrl, tenantApi } from './helpers'
 
@@ -107,6 +108,16 @@ describe('webhook endpoints API', () => {
       (await admin(`/admin/tenants/${b.tenantId}/webhooks/endpoints/${created.id}`)).status
     ).toBe(404)
     expect((await admin('/admin/tenants/nope/webhooks/endpoints')).status).toBe(404)
+  })
+
+  it("is managed with a tenant key, not an end user's token", async () => {
+    const tenant = await tenantWithKey()
+    const { token } = await mintToken(tenant.secret, { user: 'u1', ttl_seconds: 300 })
+    const { status, json } = await tenantApi(token, '')
+    expect(status).toBe(403)
+    expect(json).toMatchObject({ error: { code: 'end_user_endpoint_not_allowed' } })
+    const scoped = await tenantWithKey({}, { scopes: { endpoints: ['/v1/chat/*'] } })
+    expect((await tenantApi(scoped.secret, '')).status).toBe(403)
   })
 
   it('rotates the secret, saying until when the previous one still signs', async () => {

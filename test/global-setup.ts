@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node'
 import { startOtlpReceiver } from '../dev/otlp-receiver.ts'
 import { startPrometheusBridge } from '../dev/prometheus-bridge.ts'
 import { startStack } from '../dev/stack.ts'
-import { startWebhookReceiver } from '../dev/webhook-receiver.ts'
+import { startWebhookReceiver } from '../dev/webhook-receiver/server.ts'
 
 /** Starts the local stack once for the whole run; tests find it through `inject()`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -1,4 +1,8 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import worker from '../../src/index'
+import type { JobMessage } from '../../src/jobs/messages'
 import { uniqueTag } from '../helpers/gateway'
 import { tenantWithKey } from '../tenancy/fixtures'
 import {
@@ -32,6 +36,34 @@ function consoleLines(): string[] {
   return lines
 }
 afterEach(() => vi.restoreAllMocks())
+
+/** The Worker's queue handler, given one message as the dead-letter queue hands it over. */
+async function deadLetter(job: JobMessage): Promise<'ack' | 'retry'> {
+  let settled: 'ack' | 'retry' = 'retry'
+  const message = {
+    id: 'dlq-1',
+    timestamp: new Date(),
+    body: job,
+    attempts: 1,
+    ack: () => {
+      settled = 'ack'
+    },
+    retry: () => {
+      settled = 'retry'
+    },
+  }
+  const batch = {
+    queue: 'gateway-jobs-dlq',
+    messages: [message],
+    metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } },
+    ackAll: () => {},
+    retryAll: () => {},
+  } as unknown as MessageBatch<JobMessage>
+  const ctx = createExecutionContext()
+  await worker.queue(batch, env, ctx)
+  await waitOnExecutionContext(ctx)
+  return settled
+}
 
 describe('webhook deliveries', () => {
   it('retries a flaky receiver until one delivery succeeds, under one webhook-id', async () => {
@@ -222,6 +254,32 @@ describe('webhook deliveries', () => {
       consecutive_failures: 0,
     })
   }, 40_000)
+
+  it('records a dead-lettered delivery as failed, and sends nothing more for it', async () => {
+    const tenant = await tenantWithKey()
+    const tag = uniqueTag()
+    const endpoint = await createEndpoint(tenant.secret, { url: receiverUrl(tag, { status: 500 }) })
+    await emit(tenant.tenantId, completed('resp_dead'))
+    const [first] = await receivedUntil(tag, (list) => list.length >= 1)
+    const messageId = first?.headers['webhook-id'] ?? ''
+    const job: JobMessage = {
+      kind: 'delivery',
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      messageId,
+    }
+    expect(await deadLetter(job)).toBe('ack')
+    const log = await attempts(tenant.secret, endpoint.id)
+    expect(log.at(-1)).toMatchObject({
+      message_id: messageId,
+      outcome: 'failed',
+      error: 'the job kept failing before the attempt could be made',
+    })
+    const seen = (await received(tag)).length
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    expect(await received(tag)).toHaveLength(seen)
+    expect(seen).toBeLessThan(ATTEMPTS)
+  })
 
   it('replays a delivery with the same webhook-id', async () => {
     const tenant = await tenantWithKey()

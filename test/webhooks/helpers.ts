@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { expect, inject } from 'vitest'
-import type { ReceivedWebhook } from '../../dev/webhook-receiver'
+import type { ReceivedWebhook } from '../../dev/webhook-receiver/server'
 import { loadConfig } from '../../src/config'
 import { buildDeps } from '../../src/deps'
 import type { Bindings } from '../../src/env'

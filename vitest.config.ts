@@ -35,6 +35,12 @@ const workerd = defineConfig({
           WEBHOOK_RETRY_SCHEDULE: '0,1,1,1',
           WEBHOOK_TIMEOUT_MS: '1000',
           WEBHOOK_DISABLE_AFTER_FAILURES: '2',
+          // Background responses: a dead consumer's lease expires, and a lost message is swept
+          // up again, within a test's time.
+          BACKGROUND_LEASE_MS: '3000',
+          BACKGROUND_REQUEUE_AFTER_MS: '1500',
+          BACKGROUND_SWEEP_INTERVAL_MS: '200',
+          BACKGROUND_POLL_MS: '50',
         },
       },
     })),

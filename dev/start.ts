@@ -79,6 +79,8 @@ async function main(): Promise<void> {
       '--ip',
       '127.0.0.1',
       '--show-interactive-dev-session=false',
+      // GET /__scheduled fires the cron trigger (the background-response sweep) on demand.
+      '--test-scheduled',
       // Later files win: the user's own .dev.vars first, then what this run wires up.
       ...envFiles.flatMap((file) => ['--env-file', file]),
     ],

@@ -136,7 +136,8 @@ export function deliveryHandler(options: DeliveryOptions): JobHandlers['delivery
       if (verdict.disable) await disable(tenantId, endpointId, verdict.disable)
       await countStreak(job, verdict.outcome)
     } catch (error) {
-      // The attempt is recorded: endpoint health is retried with the next delivery, not this one.
+      // The attempt is recorded and its job settles as judged: a lost streak update only delays
+      // a disable, which must not send the delivery round again.
       report('webhook endpoint health', error)
     }
     return verdict.retrySeconds === undefined

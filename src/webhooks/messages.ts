@@ -54,11 +54,14 @@ export function createEventSink({ redis, jobs, endpoints, clock }: EventSinkOpti
       )
       // No endpoint wants it: nothing is stored, nothing is queued.
       if (targets.length === 0) return
+      // The whole object is kept only when some endpoint asked for it: a thin subscriber's
+      // retries and replays need no more than the id, and nothing else outlives the request.
+      const full = targets.some((endpoint) => endpoint.payload === 'full')
       const message: StoredMessage = {
         id: `msg_${randomBase64Url(18)}`,
         type: event.type,
         timestamp: new Date(clock()).toISOString(),
-        data: event.data,
+        data: full ? event.data : { id: event.data.id },
       }
       await redis.set(webhookMessage(tenantId, message.id), JSON.stringify(message), {
         ex: MESSAGE_TTL_SECONDS,

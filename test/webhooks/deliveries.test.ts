@@ -3,8 +3,9 @@ import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/index'
 import type { JobMessage } from '../../src/jobs/messages'
+import { webhookMessage } from '../../src/webhooks/keys'
 import { uniqueTag } from '../helpers/gateway'
-import { tenantWithKey } from '../tenancy/fixtures'
+import { gatewayRedis, tenantWithKey } from '../tenancy/fixtures'
 import {
   attempts,
   completed,
@@ -116,6 +117,18 @@ describe('webhook deliveries', () => {
       data: { id: 'resp_shape' },
     })
     expect(fullBody).toEqual({ ...thinBody, data: event.data })
+  })
+
+  it('keeps only the id of an event no endpoint wants in full', async () => {
+    const tenant = await tenantWithKey()
+    const tag = uniqueTag()
+    await createEndpoint(tenant.secret, { url: receiverUrl(tag) })
+    await emit(tenant.tenantId, completed('resp_private', { output: 'the answer' }))
+    const [request] = await receivedUntil(tag, (list) => list.length === 1)
+    const messageId = request?.headers['webhook-id'] ?? ''
+    const stored = await gatewayRedis().get(webhookMessage(tenant.tenantId, messageId))
+    expect(stored).toMatchObject({ id: messageId, data: { id: 'resp_private' } })
+    expect(JSON.stringify(stored)).not.toContain('the answer')
   })
 
   it('delivers only to enabled endpoints subscribed to the type', async () => {

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { MintRequestSchema } from '../end-users/client-tokens'
+import { CreateHookSchema, UpdateHookSchema } from '../hooks/schema'
 import { anthropicSchemas } from '../ingress/anthropic/schema'
 import {
   AddItemsSchema,
@@ -201,6 +202,33 @@ function routes(): Route[] {
       tag: 'observability',
       body: FeedbackSchema(),
     }),
+    tenant({
+      method: 'post',
+      path: '/v1/hooks',
+      summary: 'Create an inbound hook (its secret is shown once)',
+      tag: 'hooks',
+      body: CreateHookSchema(),
+      status: 201,
+    }),
+    tenant({ method: 'get', path: '/v1/hooks', summary: 'List own hooks', tag: 'hooks' }),
+    tenant({ method: 'get', path: '/v1/hooks/{id}', summary: 'One hook', tag: 'hooks' }),
+    tenant({
+      method: 'post',
+      path: '/v1/hooks/{id}',
+      summary: 'Update a hook',
+      tag: 'hooks',
+      body: UpdateHookSchema(),
+    }),
+    tenant({ method: 'delete', path: '/v1/hooks/{id}', summary: 'Delete a hook', tag: 'hooks' }),
+    {
+      method: 'post',
+      path: '/hooks/{id}',
+      summary:
+        'Deliver an event to a hook (GitHub, Stripe, Slack, Standard Webhooks or bearer), verified by its own signature; 202 with the background response id',
+      tag: 'hooks',
+      security: 'none',
+      status: 202,
+    },
     tenant({
       method: 'get',
       path: '/v1/usage',
@@ -426,6 +454,7 @@ function build(): JsonObject {
       'openai',
       'anthropic',
       'end-users',
+      'hooks',
       'retrieval',
       'usage',
       'cache',

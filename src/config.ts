@@ -84,6 +84,11 @@ const BindingsSchema = lazy(() =>
     PROVIDERS: z.optional(jsonSetting(z.array(ExtraProviderSchema()))),
     METRICS_MINUTE_RETENTION_HOURS: wholeNumber(1, 24 * 31, 48),
     METRICS_HOUR_RETENTION_DAYS: wholeNumber(1, 3660, 90),
+    BACKGROUND_LEASE_MS: wholeNumber(100, 3_600_000, 30_000),
+    BACKGROUND_REQUEUE_AFTER_MS: wholeNumber(100, 86_400_000, 120_000),
+    BACKGROUND_SWEEP_INTERVAL_MS: wholeNumber(100, 3_600_000, 30_000),
+    BACKGROUND_POLL_MS: wholeNumber(10, 60_000, 250),
+    BACKGROUND_FOLLOW_MAX_MS: wholeNumber(1_000, 3_600_000, 900_000),
     OTLP_TRACES_URL: optionalUrl(),
     OTLP_HEADERS: z.optional(jsonSetting(z.record(z.string(), z.string()))),
     OTLP_SAMPLE_RATE: z._default(
@@ -121,8 +126,23 @@ export type GatewayConfig = {
   allowLoopbackUpstreams: boolean
   /** How long the per-minute and per-hour metrics hashes are kept (src/observability/metrics.ts). */
   metricsRetention: { minuteSeconds: number; hourSeconds: number }
+  /** Background responses' timings (src/ingress/responses/background.ts), all in ms. */
+  background: BackgroundTimings
   /** OTLP/HTTP JSON trace export; absent: off (src/observability/trace.ts). */
   otlp: { url: string; headers: Record<string, string>; sampleRate: number } | undefined
+}
+
+export type BackgroundTimings = {
+  /** A running job's lease; renewed at a third of it, so a dead consumer is noticed after it. */
+  leaseMs: number
+  /** How long a queued job may wait for its message before the sweeper sends another. */
+  requeueAfterMs: number
+  /** How often, at most, one isolate sweeps for overdue jobs. */
+  sweepIntervalMs: number
+  /** How often a stream that follows a running response looks for new events. */
+  pollMs: number
+  /** How long one such stream follows before it ends (the client resumes with starting_after). */
+  followMaxMs: number
 }
 
 const cache = new WeakMap<Bindings, GatewayConfig>()
@@ -189,6 +209,13 @@ function toConfig(b: ParsedBindings): GatewayConfig {
     metricsRetention: {
       minuteSeconds: b.METRICS_MINUTE_RETENTION_HOURS * 3600,
       hourSeconds: b.METRICS_HOUR_RETENTION_DAYS * 86_400,
+    },
+    background: {
+      leaseMs: b.BACKGROUND_LEASE_MS,
+      requeueAfterMs: b.BACKGROUND_REQUEUE_AFTER_MS,
+      sweepIntervalMs: b.BACKGROUND_SWEEP_INTERVAL_MS,
+      pollMs: b.BACKGROUND_POLL_MS,
+      followMaxMs: b.BACKGROUND_FOLLOW_MAX_MS,
     },
     otlp: b.OTLP_TRACES_URL
       ? { url: b.OTLP_TRACES_URL, headers: b.OTLP_HEADERS ?? {}, sampleRate: b.OTLP_SAMPLE_RATE }

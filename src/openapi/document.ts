@@ -13,6 +13,7 @@ import {
   CreateConversationSchema,
   ListQuerySchema as ItemsQuerySchema,
   ResponsesRequestSchema,
+  RetrieveQuerySchema,
   UpdateConversationSchema,
 } from '../ingress/responses/schema'
 import { isRecord } from '../lib/json'
@@ -127,7 +128,15 @@ function routes(): Route[] {
     tenant({
       method: 'get',
       path: '/v1/responses/{id}',
-      summary: 'A stored response',
+      summary: 'A stored response; a background one as it stands, or its events (stream=true)',
+      tag: 'responses',
+      query: RetrieveQuerySchema(),
+      stream: true,
+    }),
+    tenant({
+      method: 'post',
+      path: '/v1/responses/{id}/cancel',
+      summary: 'Cancel a background response',
       tag: 'responses',
     }),
     tenant({

@@ -14,6 +14,15 @@ export function secretIndex(secretHash: string): string {
   return `gw:secret:${secretHash}`
 }
 
+/**
+ * Unfinished background responses of every tenant: `<tenantId> <responseId>` scored by the epoch
+ * ms at which the sweeper re-enqueues it if nothing finished it (a lost message, a dead consumer).
+ * Members of an erased tenant find no job and are dropped.
+ */
+export const BACKGROUND_DUE = 'gw:background:due'
+/** Held while one isolate sweeps, so the sweep runs about once per interval across isolates. */
+export const BACKGROUND_SWEEP = 'gw:background:sweep'
+
 export function tenantPrefix(tenantId: string): string {
   return `gw:t:${tenantId}:`
 }

@@ -21,10 +21,12 @@ import type { GatewayDeps } from '../../deps'
 import type { TenantEnv } from '../../env'
 import { GatewayError } from '../../errors'
 import { readJsonBody } from '../../lib/json-body'
+import { SSE_HEADERS } from '../../lib/sse'
 import { validate } from '../../lib/validate'
 import type { ChatRequest } from '../../openai/chat-request'
+import { followEvents, startBackgroundResponse } from './background'
 import { type ContextPlan, planContext, summaryDue } from './context'
-import { type Item, newId, toItems } from './items'
+import { type Item, newId, requiredInput } from './items'
 import {
   completionOutput,
   finished,
@@ -40,6 +42,7 @@ import {
   loadConversation,
   loadResponse,
   type Owner,
+  ownerOf,
   readableBy,
   responseKey,
   type Summary,
@@ -52,58 +55,85 @@ import { summarize } from './summary'
 /** The history a turn continues from. */
 type Prior = { items: Item[]; summary: Summary | undefined; conversationId: string | undefined }
 
-export function createResponse(deps: GatewayDeps): Handler<TenantEnv> {
+/** Which response a run answers: a new foreground one, or a background one created earlier. */
+export type RunAs = { id: string; background: boolean; createdAt: number }
+
+export function createResponse(
+  deps: GatewayDeps,
+  background: { sweep(): Promise<void> }
+): Handler<TenantEnv> {
   return async function createResponse(c) {
     const request = validate(ResponsesRequestSchema(), await readJsonBody(c))
-    const { tenant, apiKey } = c.var
-    const settings = resolveResponsesSettings(tenant.config.responses)
-    const owner: Owner = { keyId: apiKey.id }
-    const user = request.safety_identifier ?? request.user
-    if (user !== undefined) owner.user = user
-    const prior = await priorContext(deps, tenant.id, request, owner)
-    const input = toItems(request.input)
-    if (input.length === 0) {
-      throw new GatewayError(400, 'input must name at least one item.', {
-        param: 'input',
-        code: 'invalid_request',
-      })
-    }
-    const items = [...prior.items, ...input]
-    const truncation = request.truncation ?? settings.context.defaultTruncation
-    const plan = planContext({
-      instructions: request.instructions,
-      items,
-      summary: prior.summary,
-      settings: settings.context,
-      truncation,
-    })
-    const facts: TurnFacts = {
-      id: newId('resp'),
-      request,
-      store: request.store ?? settings.storeDefault,
-      truncation,
-      conversationId: prior.conversationId,
-    }
-    const answer = await answerChat(deps, c, chatRequest(request, plan))
-    const turn = new Turn(deps, c, settings, { facts, owner, prior, input })
-    const headers = answerHeaders(answer.headers, plan)
-    if (!answer.body || !answer.headers.get('content-type')?.includes('text/event-stream')) {
-      const completion: ChatCompletion = await answer.json()
-      const response = finished(
-        startedResponse(facts),
-        completionOutput(completion),
-        completion.choices[0]?.finish_reason,
-        responseUsage(completion.usage)
+    if (request.background) {
+      const { tenant, apiKey, endUser } = c.var
+      const idempotencyKey = c.req.header('idempotency-key')
+      const response = await startBackgroundResponse(
+        deps,
+        endUser ? { tenant, apiKey, endUser } : { tenant, apiKey },
+        request,
+        idempotencyKey === undefined ? {} : { idempotencyKey }
       )
-      await turn.finish(response)
-      headers.set('content-type', 'application/json')
-      return new Response(JSON.stringify(response), { status: 200, headers })
+      c.executionCtx.waitUntil(background.sweep())
+      if (!request.stream) return c.json(response)
+      return c.body(followEvents(deps, tenant.id, response.id, -1), 200, SSE_HEADERS)
     }
-    const events = responseEvents(answer.body, startedResponse(facts), (response) =>
-      turn.finish(response)
-    )
-    return new Response(events, { status: 200, headers })
+    const createdAt = Math.floor(Date.now() / 1000)
+    return answerResponse(deps, c, request, { id: newId('resp'), background: false, createdAt })
   }
+}
+
+/**
+ * The answer to one Responses request through the chat pipeline: the foreground create, and the
+ * background runner (which always streams, so it can record the events as they are produced).
+ */
+export async function answerResponse(
+  deps: GatewayDeps,
+  c: Context<TenantEnv>,
+  request: ResponsesRequest,
+  run: RunAs
+): Promise<Response> {
+  const { tenant, apiKey } = c.var
+  const settings = resolveResponsesSettings(tenant.config.responses)
+  const owner = ownerOf(apiKey.id, request)
+  const prior = await priorContext(deps, tenant.id, request, owner)
+  const input = requiredInput(request)
+  const items = [...prior.items, ...input]
+  const truncation = request.truncation ?? settings.context.defaultTruncation
+  const plan = planContext({
+    instructions: request.instructions,
+    items,
+    summary: prior.summary,
+    settings: settings.context,
+    truncation,
+  })
+  const facts: TurnFacts = {
+    id: run.id,
+    request,
+    store: request.store ?? settings.storeDefault,
+    truncation,
+    conversationId: prior.conversationId,
+    background: run.background,
+    createdAt: run.createdAt,
+  }
+  const answer = await answerChat(deps, c, chatRequest(request, plan))
+  const turn = new Turn(deps, c, settings, { facts, owner, prior, input })
+  const headers = answerHeaders(answer.headers, plan)
+  if (!answer.body || !answer.headers.get('content-type')?.includes('text/event-stream')) {
+    const completion: ChatCompletion = await answer.json()
+    const response = finished(
+      startedResponse(facts),
+      completionOutput(completion),
+      completion.choices[0]?.finish_reason,
+      responseUsage(completion.usage)
+    )
+    await turn.finish(response)
+    headers.set('content-type', 'application/json')
+    return new Response(JSON.stringify(response), { status: 200, headers })
+  }
+  const events = responseEvents(answer.body, startedResponse(facts), (response) =>
+    turn.finish(response)
+  )
+  return new Response(events, { status: 200, headers })
 }
 
 /** One read, before the pipeline: the previous response's or the conversation's history. */

@@ -3,6 +3,7 @@
  * Items, the Responses API's unit of history, as stored and listed (every item has an id and a
  * status), and their translation to the chat messages the pipeline sends upstream.
  */
+import { GatewayError } from '../../errors'
 import type { ChatMessage } from '../../openai/chat-request'
 import type { ContentPart, InputItem } from './schema'
 
@@ -132,6 +133,18 @@ function chatText(part: StoredContent): string {
 }
 
 /** Consecutive function calls (and the assistant text before them) make one assistant message. */
+/** A request's input as items: at least one, or a 400. */
+export function requiredInput(request: { input?: string | InputItem[] | undefined }): Item[] {
+  const input = toItems(request.input)
+  if (input.length === 0) {
+    throw new GatewayError(400, 'input must name at least one item.', {
+      param: 'input',
+      code: 'invalid_request',
+    })
+  }
+  return input
+}
+
 export function toChatMessages(items: readonly Item[]): ChatMessage[] {
   const messages: ChatMessage[] = []
   for (const item of items) {

@@ -15,7 +15,16 @@ export type ResponseUsage = {
   total_tokens: number
 }
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed'
+export type ResponseStatus =
+  | 'queued'
+  | 'in_progress'
+  | 'completed'
+  | 'incomplete'
+  | 'failed'
+  | 'cancelled'
+
+/** Where a response ends; only background responses can be `cancelled`. */
+export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'cancelled'
 
 export type ResponseObject = {
   id: string
@@ -23,7 +32,7 @@ export type ResponseObject = {
   created_at: number
   completed_at: number | null
   status: ResponseStatus
-  background: false
+  background: boolean
   error: { code: string; message: string } | null
   incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null
   instructions: string | null
@@ -56,6 +65,10 @@ export type TurnFacts = {
   store: boolean
   truncation: 'auto' | 'disabled'
   conversationId: string | undefined
+  /** Background responses start `queued`, run later and keep the create time. */
+  background: boolean
+  /** Epoch seconds. */
+  createdAt: number
 }
 
 export function startedResponse(facts: TurnFacts): ResponseObject {
@@ -63,10 +76,10 @@ export function startedResponse(facts: TurnFacts): ResponseObject {
   return {
     id: facts.id,
     object: 'response',
-    created_at: Math.floor(Date.now() / 1000),
+    created_at: facts.createdAt,
     completed_at: null,
     status: 'in_progress',
-    background: false,
+    background: facts.background,
     error: null,
     incomplete_details: null,
     instructions: request.instructions ?? null,

@@ -8,8 +8,12 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from '../../deps'
 import type { TenantEnv } from '../../env'
+import { GatewayError } from '../../errors'
 import { readJsonBody } from '../../lib/json-body'
+import { SSE_HEADERS } from '../../lib/sse'
 import { validate } from '../../lib/validate'
+import { backgroundSweeper, cancelBackground, followEvents } from './background'
+import { backgroundKeys, backgroundStore } from './background-store'
 import { createResponse, notFound } from './create'
 import { type Item, newId, toItems } from './items'
 import { page } from './pagination'
@@ -17,6 +21,7 @@ import {
   AddItemsSchema,
   CreateConversationSchema,
   ListQuerySchema,
+  RetrieveQuerySchema,
   UpdateConversationSchema,
 } from './schema'
 import {
@@ -41,16 +46,45 @@ const caller = (c: C): Owner => ({ keyId: c.var.apiKey.id })
 
 export function responsesRoutes(deps: GatewayDeps): Hono<TenantEnv> {
   const { redis } = deps
+  const background = backgroundStore(redis)
+  const sweep = backgroundSweeper(deps)
+  /** The stored response; a background one as it stands now (both read in one round trip). */
   async function owned(c: C): Promise<StoredResponse> {
     const id = c.req.param('id') ?? ''
-    const loaded = await loadResponse(redis, c.var.tenant.id, id)
+    const [loaded, current] = await Promise.all([
+      loadResponse(redis, c.var.tenant.id, id),
+      background.current(c.var.tenant.id, id),
+    ])
     if (!loaded || !readableBy(loaded.stored.owner, caller(c), false))
       throw notFound('response', id)
-    return loaded.stored
+    return current ? { ...loaded.stored, response: current } : loaded.stored
   }
   return new Hono<TenantEnv>()
-    .post('/', createResponse(deps))
-    .get('/:id', async (c) => c.json((await owned(c)).response))
+    .post('/', createResponse(deps, { sweep }))
+    .get('/:id', async (c) => {
+      const { response } = await owned(c)
+      if (response.background) c.executionCtx.waitUntil(sweep())
+      const query = validate(RetrieveQuerySchema(), c.req.query())
+      if (query.stream !== 'true') return c.json(response)
+      if (!response.background) {
+        throw new GatewayError(400, 'Only background responses can be streamed again.', {
+          param: 'stream',
+          code: 'invalid_request',
+        })
+      }
+      const after = query.starting_after ?? -1
+      return c.body(followEvents(deps, c.var.tenant.id, response.id, after), 200, SSE_HEADERS)
+    })
+    .post('/:id/cancel', async (c) => {
+      const { response } = await owned(c)
+      if (!response.background) {
+        throw new GatewayError(400, 'Only background responses can be cancelled.', {
+          param: 'response_id',
+          code: 'invalid_request',
+        })
+      }
+      return c.json((await cancelBackground(deps, c.var.tenant.id, response.id)) ?? response)
+    })
     .get('/:id/input_items', async (c) => {
       const stored = await owned(c)
       const query = validate(ListQuerySchema(), c.req.query())
@@ -61,7 +95,7 @@ export function responsesRoutes(deps: GatewayDeps): Hono<TenantEnv> {
       const tenantId = c.var.tenant.id
       const key = responseKey(tenantId, stored.response.id)
       await Promise.all([
-        redis.del(key, summaryKey(key)),
+        redis.del(key, summaryKey(key), ...backgroundKeys(tenantId, stored.response.id)),
         redis.srem(subjectKey(tenantId, subjectOf(stored.owner)), `resp:${stored.response.id}`),
       ])
       return c.json({ id: stored.response.id, object: 'response', deleted: true })

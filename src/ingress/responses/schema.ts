@@ -157,7 +157,7 @@ export const ResponsesRequestSchema = lazy(() =>
     service_tier: z.optional(z.nullable(z.enum(['auto', 'default', 'flex', 'scale', 'priority']))),
     /** Accepted for clients that always send it; outputs are returned whole either way. */
     include: z.optional(z.nullable(z.array(text()))),
-    background: z.optional(z.nullable(z.literal(false))),
+    background: z.optional(z.nullable(z.boolean())),
   })
 )
 
@@ -194,5 +194,15 @@ export const ListQuerySchema = lazy(() =>
     after: z.optional(text()),
     include: z.optional(text()),
     'include[]': z.optional(text()),
+  })
+)
+
+/** GET /v1/responses/{id}: `stream=true` replays a background response's events after `starting_after`; other parameters (`include`) change nothing. */
+export const RetrieveQuerySchema = lazy(() =>
+  z.looseObject({
+    stream: z.optional(z.enum(['true', 'false'])),
+    starting_after: z.optional(
+      z.pipe(text().check(z.regex(/^\d{1,9}$/, 'must be a sequence number')), z.transform(Number))
+    ),
   })
 )

@@ -50,6 +50,15 @@ export const subjectKey = (tenantId: string, subject: string) =>
   `${tenantPrefix(tenantId)}subject:${subject}`
 export const erasureAuditKey = (tenantId: string) => `${tenantPrefix(tenantId)}audit:erasures`
 
+/** The key, and the end user a request names (`safety_identifier` before the older `user`). */
+export function ownerOf(
+  keyId: string,
+  request: { safety_identifier?: string | undefined; user?: string | undefined }
+): Owner {
+  const user = request.safety_identifier ?? request.user
+  return user === undefined ? { keyId } : { keyId, user }
+}
+
 /** The end user a resource belongs to, or the key when it named none. */
 export function subjectOf(owner: Owner): string {
   return owner.user !== undefined ? `user:${owner.user}` : `key:${owner.keyId}`

@@ -79,8 +79,9 @@ export async function receiveDelivery(
   const input = renderPrompt(hook, payload)
   const caller = await hookCaller(deps.redis, tenantId, hook)
   const deliveryId = eventId(hook, payload) ?? verified.deliveryId
-  const seen =
-    deliveryId === undefined ? undefined : seenKey(tenantId, hook.id, await sha256Hex(deliveryId))
+  // A digest: ids a sender makes up (Stripe's t and signatures) can be long.
+  const digest = deliveryId === undefined ? undefined : await sha256Hex(deliveryId)
+  const seen = digest === undefined ? undefined : seenKey(tenantId, hook.id, digest)
   if (seen && !(await markSeen(deps.redis, seen, replayWindowSeconds(hook)))) {
     throw new GatewayError(409, 'This delivery was already received.', {
       code: 'delivery_replayed',
@@ -89,7 +90,7 @@ export async function receiveDelivery(
   try {
     const response = await deps.start(caller, responsesRequest(hook, input), {
       hookId: hook.id,
-      idempotencyKey: deliveryId === undefined ? undefined : `hook:${hook.id}:${deliveryId}`,
+      idempotencyKey: digest === undefined ? undefined : `hook:${hook.id}:${digest}`,
     })
     return { kind: 'queued', responseId: response.id, hookId: hook.id }
   } catch (error) {

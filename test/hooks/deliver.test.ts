@@ -14,6 +14,7 @@ import {
   receiveDelivery,
   type StartResponse,
 } from '../../src/hooks/deliver'
+import { sha256Hex } from '../../src/lib/crypto'
 import { admin, createKey, tenantWithKey } from '../tenancy/fixtures'
 import { createHook, hooksApi } from './fixtures'
 import { githubHeaders, slackHeaders, standardWebhooksHeaders, stripeHeaders } from './senders'
@@ -96,7 +97,10 @@ describe('receiveDelivery', () => {
       store: true,
       metadata: { hook_id: hook.id },
     })
-    expect(options).toEqual({ hookId: hook.id, idempotencyKey: `hook:${hook.id}:gh-delivery-1` })
+    expect(options).toEqual({
+      hookId: hook.id,
+      idempotencyKey: `hook:${hook.id}:${await sha256Hex('gh-delivery-1')}`,
+    })
   })
 
   it('refuses a replayed delivery id with a 409, even with a fresh signature', async () => {
@@ -185,7 +189,7 @@ describe('receiveDelivery', () => {
     const retry = await stripeHeaders(stripe.secret, event, Math.floor(Date.now() / 1000) - 30)
     expect(await refusal(deliver(deps, stripe.id, retry, event))).toMatchObject({ status: 409 })
     expect(started[0]?.[1].input).toBe('charge.succeeded ch_1')
-    expect(started[0]?.[2].idempotencyKey).toBe(`hook:${stripe.id}:evt_42`)
+    expect(started[0]?.[2].idempotencyKey).toBe(`hook:${stripe.id}:${await sha256Hex('evt_42')}`)
 
     const slack = await createHook(apiKey, {
       verifier: 'slack',
@@ -200,7 +204,7 @@ describe('receiveDelivery', () => {
     })
     await deliver(deps, slack.id, await slackHeaders(slack.secret, message), message)
     expect(started[1]?.[1].input).toBe('U1 said hi')
-    expect(started[1]?.[2].idempotencyKey).toBe(`hook:${slack.id}:Ev1`)
+    expect(started[1]?.[2].idempotencyKey).toBe(`hook:${slack.id}:${await sha256Hex('Ev1')}`)
   })
 
   it("answers Slack's url_verification with its challenge, without a model call", async () => {
@@ -266,7 +270,7 @@ describe('receiveDelivery', () => {
     const retried = standardWebhooksHeaders(hook.secret, body, 'msg_abc')
     expect(await refusal(deliver(deps, hook.id, retried, body))).toMatchObject({ status: 409 })
     expect(started.map(([, request, options]) => [request.input, options.idempotencyKey])).toEqual([
-      ['Event invoice.paid for inv_1', `hook:${hook.id}:msg_abc`],
+      ['Event invoice.paid for inv_1', `hook:${hook.id}:${await sha256Hex('msg_abc')}`],
     ])
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HOOK_OWNERS, hooksKey } from '../../src/hooks/store'
 import { mintToken } from '../end-users/fixtures'
-import { createKey, failure, gatewayRedis, tenantWithKey } from '../tenancy/fixtures'
+import { adminJson, createKey, failure, gatewayRedis, tenantWithKey } from '../tenancy/fixtures'
 import { createHook, hooksApi } from './fixtures'
 
 const github = {
@@ -133,6 +133,15 @@ describe('/v1/hooks', () => {
     expect(await deleted.json()).toEqual({ id: hook.id, object: 'hook', deleted: true })
     expect(await failure(await hooksApi(secret, `/${hook.id}`))).toMatchObject({ status: 404 })
     expect(await gatewayRedis().hget(HOOK_OWNERS, hook.id)).toBeNull()
+  })
+
+  it("goes with its tenant's erasure, index entry included", async () => {
+    const { tenantId, secret } = await tenantWithKey()
+    const hook = await createHook(secret, github)
+    const report = await adminJson(`/admin/tenants/${tenantId}`, 'DELETE')
+    expect(report.removed).toMatchObject({ hooks: 1 })
+    expect(await gatewayRedis().hget(HOOK_OWNERS, hook.id)).toBeNull()
+    expect(await gatewayRedis().hget(hooksKey(tenantId), hook.id)).toBeNull()
   })
 
   it('needs a key that may call /v1/responses, and is closed to end users', async () => {

@@ -30,6 +30,12 @@ const workerd = defineConfig({
           OPENAI_API_KEY: 'test-openai-key',
           ANTHROPIC_BASE_URL: inject('mockProviderUrl'),
           ANTHROPIC_API_KEY: 'test-anthropic-key',
+          // Background responses: a dead consumer's lease expires, and a lost message is swept
+          // up again, within a test's time.
+          BACKGROUND_LEASE_MS: '3000',
+          BACKGROUND_REQUEUE_AFTER_MS: '1500',
+          BACKGROUND_SWEEP_INTERVAL_MS: '200',
+          BACKGROUND_POLL_MS: '50',
         },
       },
     })),

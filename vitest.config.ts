@@ -36,6 +36,11 @@ const workerd = defineConfig({
           BACKGROUND_REQUEUE_AFTER_MS: '1500',
           BACKGROUND_SWEEP_INTERVAL_MS: '200',
           BACKGROUND_POLL_MS: '50',
+          // Webhook retries a second apart, a short timeout and a short failure streak: the
+          // schedule's shape, at a pace a test can wait for.
+          WEBHOOK_RETRY_SCHEDULE: '0,1,1,1',
+          WEBHOOK_TIMEOUT_MS: '1000',
+          WEBHOOK_DISABLE_AFTER_FAILURES: '2',
         },
       },
     })),

@@ -30,6 +30,12 @@ import {
   RotateKeySchema,
   UpdateTenantSchema,
 } from '../tenancy/schema'
+import { AttemptsQuerySchema } from '../webhooks/delivery-log'
+import {
+  CreateEndpointSchema,
+  RotateSecretSchema,
+  UpdateEndpointSchema,
+} from '../webhooks/endpoints'
 
 type Method = 'get' | 'post' | 'patch' | 'delete'
 type Security = 'tenant' | 'admin' | 'none'
@@ -374,6 +380,58 @@ function routes(): Route[] {
       path: '/admin/keys/{keyId}/rotate',
       summary: 'Rotate a key',
       body: RotateKeySchema(),
+    }),
+    ...webhookRoutes('/v1/webhooks/endpoints', tenant),
+    ...webhookRoutes('/admin/tenants/{id}/webhooks/endpoints', admin),
+  ]
+}
+
+/** The endpoint API, the same under the tenant's and the admin's prefix. */
+function webhookRoutes(
+  base: string,
+  route: (route: Omit<Route, 'security' | 'tag'> & { tag: string }) => Route
+): Route[] {
+  const one = `${base}/{endpointId}`
+  const tag = 'webhooks'
+  return [
+    route({
+      method: 'post',
+      path: base,
+      summary: 'Register a webhook endpoint (the answer shows its secret, once)',
+      tag,
+      body: CreateEndpointSchema(),
+      status: 201,
+    }),
+    route({ method: 'get', path: base, summary: 'List webhook endpoints', tag }),
+    route({ method: 'get', path: one, summary: 'One webhook endpoint', tag }),
+    route({
+      method: 'patch',
+      path: one,
+      summary: 'Change or enable/disable a webhook endpoint',
+      tag,
+      body: UpdateEndpointSchema(),
+    }),
+    route({ method: 'delete', path: one, summary: 'Delete a webhook endpoint', tag }),
+    route({
+      method: 'post',
+      path: `${one}/rotate`,
+      summary: 'Rotate the signing secret, with a grace period',
+      tag,
+      body: RotateSecretSchema(),
+    }),
+    route({
+      method: 'get',
+      path: `${one}/deliveries`,
+      summary: 'Delivery attempts, newest first',
+      tag,
+      query: AttemptsQuerySchema(),
+    }),
+    route({
+      method: 'post',
+      path: `${one}/deliveries/{messageId}/replay`,
+      summary: 'Deliver a message again, with the same webhook-id',
+      tag,
+      status: 202,
     }),
   ]
 }

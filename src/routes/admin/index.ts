@@ -8,6 +8,7 @@ import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
 import { subjectRoutes } from '../../ingress/responses/privacy'
 import { tenantFeedbackRoutes } from '../../observability/feedback'
+import { adminWebhookRoutes } from '../../webhooks/routes'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'
 import { keyRoutes, tenantKeyRoutes } from './keys'
@@ -20,6 +21,7 @@ export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
     .route('/tenants/:id/cache', tenantCacheRoutes(deps))
     .route('/tenants/:id/subjects', subjectRoutes(deps))
     .route('/tenants/:id/feedback', tenantFeedbackRoutes(deps))
+    .route('/tenants/:id/webhooks/endpoints', adminWebhookRoutes(deps))
     .route('/tenants', tenantRoutes(deps))
     .route('/keys', keyRoutes)
 }

@@ -10,6 +10,7 @@ import { conversationsRoutes, responsesRoutes } from '../../ingress/responses/ro
 import { cors } from '../../middleware/cors'
 import { feedbackRoutes } from '../../observability/feedback'
 import { tenantAuth } from '../../tenancy/auth'
+import { tenantWebhookRoutes } from '../../webhooks/routes'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
 import { modelsRoutes } from './models'
@@ -33,6 +34,7 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
       .route('/conversations', conversationsRoutes(deps))
       .route('/feedback', feedbackRoutes(deps))
       .route(HOOKS_PATH, hookRoutes(deps))
+      .route('/webhooks/endpoints', tenantWebhookRoutes(deps))
       .route('/', modelsRoutes)
       .route('/', usageRoutes)
       .route('/', anthropicRoutes(deps))

@@ -1,11 +1,13 @@
 /**
  * A GitHub-signed delivery through the Worker, the JOBS queue and the mock provider: 202 with a
  * response id at once, then the stored response, polled with the tenant's key, completes with the
- * model's answer to the rendered prompt. The same delivery again runs nothing.
+ * model's answer to the rendered prompt, and the tenant's endpoint receives `hook.completed`,
+ * signed. The same delivery again runs nothing.
  */
 import { describe, expect, it } from 'vitest'
 import { mockRequests, uniqueTag } from '../helpers/gateway'
 import { failure, gateway, type Json, tenantWithKey, withKey } from '../tenancy/fixtures'
+import { createEndpoint, expectVerified, receivedUntil, receiverUrl } from '../webhooks/helpers'
 import { createHook, deliveryPath } from './fixtures'
 import { githubHeaders } from './senders'
 
@@ -24,9 +26,14 @@ async function pollResponse(apiKey: string, id: string): Promise<Json> {
 }
 
 describe('an inbound hook, end to end', () => {
-  it('answers 202 with a response id that completes with the answer to the rendered prompt', async () => {
+  it('answers 202 with a response id that completes with the answer, and a signed hook.completed', async () => {
     const { secret: apiKey } = await tenantWithKey()
     const tag = uniqueTag()
+    const endpoint = await createEndpoint(apiKey, {
+      url: receiverUrl(tag),
+      event_types: ['hook.completed', 'hook.failed'],
+      payload: 'full',
+    })
     const hook = await createHook(apiKey, {
       verifier: 'github',
       secret: "It's a Secret to Everybody",
@@ -51,6 +58,18 @@ describe('an inbound hook, end to end', () => {
     expect(done).toMatchObject({ status: 'completed', metadata: { hook_id: hook.id } })
     expect(done.output_text).toBe('user: Summarise issue Crash: It crashes.')
     expect(await mockRequests(tag)).toHaveLength(1)
+    const [event] = await receivedUntil(tag, (list) => list.length > 0)
+    if (!event) throw new Error('no hook.completed delivery')
+    expectVerified(endpoint.secret, event)
+    expect(JSON.parse(event.body)).toMatchObject({
+      type: 'hook.completed',
+      data: {
+        id: delivery.id,
+        hook_id: hook.id,
+        status: 'completed',
+        output_text: 'user: Summarise issue Crash: It crashes.',
+      },
+    })
 
     const again = await gateway(deliveryPath(hook), { method: 'POST', headers, body })
     expect(await failure(again)).toMatchObject({ status: 409, code: 'delivery_replayed' })

@@ -2,8 +2,9 @@
  * @module
  * The routes of inbound hooks: `/v1/hooks` for the tenant to manage them (behind tenant auth, and
  * scoped to the key that created each hook, since deliveries run as that key: another key of the
- * tenant gets a 404), and the public `POST /hooks/{id}` senders deliver to, authenticated by
- * nothing but the delivery's own signature.
+ * tenant gets a 404), `/admin/tenants/:id/hooks` for the operator to see and stop any of them,
+ * and the public `POST /hooks/{id}` senders deliver to, authenticated by nothing but the
+ * delivery's own signature.
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
@@ -13,6 +14,7 @@ import { GatewayError } from '../errors'
 import { startBackgroundResponse } from '../ingress/responses/background'
 import { readJsonBody } from '../lib/json-body'
 import { validate } from '../lib/validate'
+import { existingTenant } from '../routes/admin/tenants'
 import { allowsEndpoint } from '../tenancy/scopes'
 import { hookNotFound, receiveDelivery } from './deliver'
 import { createHook, updateHook } from './manage'
@@ -43,23 +45,55 @@ export function hookRoutes(deps: GatewayDeps): Hono<TenantEnv> {
         { tenantId: c.var.tenant.id, keyId: c.var.apiKey.id },
         input
       )
-      return c.json({ ...hookView(c, record), secret }, 201, { 'cache-control': 'no-store' })
+      return c.json({ ...hookView(origin(c), record), secret }, 201, {
+        'cache-control': 'no-store',
+      })
     })
     .get('/', async (c) => {
       const hooks = await listHooks(redis, c.var.tenant.id)
       const own = hooks.filter((hook) => hook.key_id === c.var.apiKey.id)
-      return c.json({ object: 'list', data: own.map((hook) => hookView(c, hook)) })
+      return c.json({ object: 'list', data: own.map((hook) => hookView(origin(c), hook)) })
     })
-    .get('/:id', async (c) => c.json(hookView(c, await owned(c))))
+    .get('/:id', async (c) => c.json(hookView(origin(c), await owned(c))))
     .post('/:id', async (c) => {
       const hook = await owned(c)
       const input = validate(UpdateHookSchema(), await readJsonBody(c))
-      return c.json(hookView(c, await updateHook(deps, c.var.tenant.id, hook, input)))
+      return c.json(hookView(origin(c), await updateHook(deps, c.var.tenant.id, hook, input)))
     })
     .delete('/:id', async (c) => {
       const hook = await owned(c)
       await deleteHook(redis, c.var.tenant.id, hook.id)
-      return c.json({ id: hook.id, object: 'hook', deleted: true })
+      return c.json(deleted(hook))
+    })
+}
+
+/** Mounted under /admin/tenants/:id/hooks: every hook of the tenant, whichever key created it. */
+export function adminHookRoutes(deps: GatewayDeps): Hono<AppEnv> {
+  const { redis } = deps
+  const tenantOf = async (c: Context<AppEnv>) =>
+    (await existingTenant(c, c.req.param('id') ?? '')).id
+  async function found(c: Context<AppEnv>): Promise<{ tenantId: string; hook: HookRecord }> {
+    const tenantId = await tenantOf(c)
+    const id = c.req.param('hook') ?? ''
+    const hook = await loadHook(redis, tenantId, id)
+    if (!hook) throw hookNotFound(id)
+    return { tenantId, hook }
+  }
+  return new Hono<AppEnv>()
+    .get('/', async (c) => {
+      const hooks = await listHooks(redis, await tenantOf(c))
+      return c.json({ object: 'list', data: hooks.map((hook) => adminView(origin(c), hook)) })
+    })
+    .get('/:hook', async (c) => c.json(adminView(origin(c), (await found(c)).hook)))
+    .post('/:hook', async (c) => {
+      const { tenantId, hook } = await found(c)
+      const input = validate(UpdateHookSchema(), await readJsonBody(c))
+      return c.json(adminView(origin(c), await updateHook(deps, tenantId, hook, input)))
+    })
+    .delete('/:hook', async (c) => {
+      const { tenantId, hook } = await found(c)
+      await deleteHook(redis, tenantId, hook.id)
+      return c.json(deleted(hook))
     })
 }
 
@@ -90,12 +124,22 @@ export function hookDeliveryRoutes(deps: GatewayDeps): Hono<AppEnv> {
   })
 }
 
+const origin = (c: Context) => new URL(c.req.url).origin
+
+const deleted = (hook: HookRecord) => ({ id: hook.id, object: 'hook', deleted: true })
+
+/** The operator also sees which key a hook runs as. */
+const adminView = (origin: string, hook: HookRecord) => ({
+  ...hookView(origin, hook),
+  key_id: hook.key_id,
+})
+
 /** Never the secret: it is shown once, in the answer to the create. */
-function hookView(c: Context<TenantEnv>, hook: HookRecord) {
+function hookView(origin: string, hook: HookRecord) {
   return {
     id: hook.id,
     object: 'hook',
-    url: `${new URL(c.req.url).origin}${HOOKS_PATH}/${hook.id}`,
+    url: `${origin}${HOOKS_PATH}/${hook.id}`,
     name: hook.name,
     verifier: hook.verifier,
     template: hook.template,

@@ -226,15 +226,7 @@ function routes(): Route[] {
       status: 201,
     }),
     tenant({ method: 'get', path: '/v1/hooks', summary: 'List own hooks', tag: 'hooks' }),
-    tenant({ method: 'get', path: '/v1/hooks/{id}', summary: 'One hook', tag: 'hooks' }),
-    tenant({
-      method: 'post',
-      path: '/v1/hooks/{id}',
-      summary: 'Update a hook',
-      tag: 'hooks',
-      body: UpdateHookSchema(),
-    }),
-    tenant({ method: 'delete', path: '/v1/hooks/{id}', summary: 'Delete a hook', tag: 'hooks' }),
+    ...hookItemRoutes('/v1/hooks/{id}', (route) => tenant({ ...route, tag: 'hooks' })),
     {
       method: 'post',
       path: '/hooks/{id}',
@@ -373,6 +365,8 @@ function routes(): Route[] {
       summary: "Feedback on a tenant's requests (JSON, JSONL or CSV)",
       query: FeedbackQuerySchema(),
     }),
+    admin({ method: 'get', path: '/admin/tenants/{id}/hooks', summary: 'A tenant\u2019s hooks' }),
+    ...hookItemRoutes('/admin/tenants/{id}/hooks/{hook}', admin),
     admin({ method: 'get', path: '/metrics', summary: 'Metrics in the Prometheus text format' }),
     admin({ method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke a key' }),
     admin({
@@ -433,6 +427,23 @@ function webhookRoutes(
       tag,
       status: 202,
     }),
+  ]
+}
+
+/** One hook's read, update and delete: the tenant's API and the admin's have the same three. */
+function hookItemRoutes(
+  path: string,
+  make: (route: Omit<Route, 'security' | 'tag'>) => Route
+): Route[] {
+  return [
+    make({ method: 'get', path, summary: 'One hook' }),
+    make({
+      method: 'post',
+      path,
+      summary: 'Update a hook (enabled: false disables it)',
+      body: UpdateHookSchema(),
+    }),
+    make({ method: 'delete', path, summary: 'Delete a hook' }),
   ]
 }
 

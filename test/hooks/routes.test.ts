@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { HOOK_OWNERS, hooksKey } from '../../src/hooks/store'
 import { mintToken } from '../end-users/fixtures'
-import { adminJson, createKey, failure, gatewayRedis, tenantWithKey } from '../tenancy/fixtures'
+import {
+  admin,
+  adminJson,
+  createKey,
+  failure,
+  gatewayRedis,
+  tenantWithKey,
+} from '../tenancy/fixtures'
 import { createHook, hooksApi } from './fixtures'
 
 const github = {
@@ -158,5 +165,29 @@ describe('/v1/hooks', () => {
       status: 403,
       code: 'end_user_endpoint_not_allowed',
     })
+  })
+
+  it('is reachable from the admin API, whichever key created it, and can be disabled there', async () => {
+    const { tenantId, keyId, secret } = await tenantWithKey()
+    const hook = await createHook(secret, github)
+    const base = `/admin/tenants/${tenantId}/hooks`
+    const list = await adminJson(base)
+    expect(list.data).toEqual([{ ...hook, secret: undefined, key_id: keyId }])
+    const disabled = await adminJson(`${base}/${hook.id}`, 'POST', { enabled: false })
+    expect(disabled).toMatchObject({ id: hook.id, enabled: false, key_id: keyId })
+    expect(await (await hooksApi(secret, `/${hook.id}`)).json()).toMatchObject({ enabled: false })
+    expect(await failure(await admin(`${base}/hook_nope`))).toMatchObject({
+      status: 404,
+      code: 'hook_not_found',
+    })
+    const other = await tenantWithKey()
+    const elsewhere = await admin(`/admin/tenants/${other.tenantId}/hooks/${hook.id}`)
+    expect(await failure(elsewhere)).toMatchObject({ status: 404, code: 'hook_not_found' })
+    expect(await adminJson(`${base}/${hook.id}`, 'DELETE')).toEqual({
+      id: hook.id,
+      object: 'hook',
+      deleted: true,
+    })
+    expect(await adminJson(base)).toEqual({ object: 'list', data: [] })
   })
 })

@@ -14,6 +14,7 @@ import {
   type OriginRegistry,
   originRegistryEraser,
 } from './end-users/origin-registry'
+import { hookOwnersEraser } from './hooks/store'
 import type { JobMessage } from './jobs/messages'
 import { type JobQueue, jobQueue } from './jobs/queue'
 import { reportFailure } from './lib/log'
@@ -76,6 +77,7 @@ export function buildDeps(config: GatewayConfig, platform: Platform = {}): Gatew
       cacheEraser(redis, vector),
       collectionsEraser(redis, config),
       originRegistryEraser(redis),
+      hookOwnersEraser(redis),
     ],
     clock,
     report,

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { MintRequestSchema } from '../end-users/client-tokens'
+import { CreateHookSchema, UpdateHookSchema } from '../hooks/schema'
 import { anthropicSchemas } from '../ingress/anthropic/schema'
 import {
   AddItemsSchema,
@@ -217,6 +218,25 @@ function routes(): Route[] {
       body: FeedbackSchema(),
     }),
     tenant({
+      method: 'post',
+      path: '/v1/hooks',
+      summary: 'Create an inbound hook (its secret is shown once)',
+      tag: 'hooks',
+      body: CreateHookSchema(),
+      status: 201,
+    }),
+    tenant({ method: 'get', path: '/v1/hooks', summary: 'List own hooks', tag: 'hooks' }),
+    ...hookItemRoutes('/v1/hooks/{id}', (route) => tenant({ ...route, tag: 'hooks' })),
+    {
+      method: 'post',
+      path: '/hooks/{id}',
+      summary:
+        'Deliver an event to a hook (GitHub, Stripe, Slack, Standard Webhooks or bearer), verified by its own signature; 202 with the background response id',
+      tag: 'hooks',
+      security: 'none',
+      status: 202,
+    },
+    tenant({
       method: 'get',
       path: '/v1/usage',
       summary: 'Own usage',
@@ -345,6 +365,8 @@ function routes(): Route[] {
       summary: "Feedback on a tenant's requests (JSON, JSONL or CSV)",
       query: FeedbackQuerySchema(),
     }),
+    admin({ method: 'get', path: '/admin/tenants/{id}/hooks', summary: 'A tenant\u2019s hooks' }),
+    ...hookItemRoutes('/admin/tenants/{id}/hooks/{hook}', admin),
     admin({ method: 'get', path: '/metrics', summary: 'Metrics in the Prometheus text format' }),
     admin({ method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke a key' }),
     admin({
@@ -405,6 +427,23 @@ function webhookRoutes(
       tag,
       status: 202,
     }),
+  ]
+}
+
+/** One hook's read, update and delete: the tenant's API and the admin's have the same three. */
+function hookItemRoutes(
+  path: string,
+  make: (route: Omit<Route, 'security' | 'tag'>) => Route
+): Route[] {
+  return [
+    make({ method: 'get', path, summary: 'One hook' }),
+    make({
+      method: 'post',
+      path,
+      summary: 'Update a hook (enabled: false disables it)',
+      body: UpdateHookSchema(),
+    }),
+    make({ method: 'delete', path, summary: 'Delete a hook' }),
   ]
 }
 
@@ -493,6 +532,7 @@ function build(): JsonObject {
       'openai',
       'anthropic',
       'end-users',
+      'hooks',
       'retrieval',
       'usage',
       'cache',

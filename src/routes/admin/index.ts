@@ -6,6 +6,7 @@
 import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
+import { adminHookRoutes } from '../../hooks/routes'
 import { subjectRoutes } from '../../ingress/responses/privacy'
 import { tenantFeedbackRoutes } from '../../observability/feedback'
 import { adminWebhookRoutes } from '../../webhooks/routes'
@@ -22,6 +23,7 @@ export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
     .route('/tenants/:id/subjects', subjectRoutes(deps))
     .route('/tenants/:id/feedback', tenantFeedbackRoutes(deps))
     .route('/tenants/:id/webhooks/endpoints', adminWebhookRoutes(deps))
+    .route('/tenants/:id/hooks', adminHookRoutes(deps))
     .route('/tenants', tenantRoutes(deps))
     .route('/keys', keyRoutes)
 }

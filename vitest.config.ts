@@ -30,6 +30,11 @@ const workerd = defineConfig({
           OPENAI_API_KEY: 'test-openai-key',
           ANTHROPIC_BASE_URL: inject('mockProviderUrl'),
           ANTHROPIC_API_KEY: 'test-anthropic-key',
+          // Webhook retries a second apart, a short timeout and a short failure streak: the
+          // schedule's shape, at a pace a test can wait for.
+          WEBHOOK_RETRY_SCHEDULE: '0,1,1,1',
+          WEBHOOK_TIMEOUT_MS: '1000',
+          WEBHOOK_DISABLE_AFTER_FAILURES: '2',
           // Background responses: a dead consumer's lease expires, and a lost message is swept
           // up again, within a test's time.
           BACKGROUND_LEASE_MS: '3000',

@@ -8,6 +8,7 @@ import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from './deps'
 import type { AppEnv } from './env'
 import type { GatewayError } from './errors'
+import { HOOKS_PATH, hookDeliveryRoutes } from './hooks/routes'
 import { errorHandler, notFoundHandler } from './middleware/error-handler'
 import { gatewayConfig } from './middleware/gateway-config'
 import { requestId } from './middleware/request-id'
@@ -37,6 +38,8 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   app.use('*', observe(deps))
   app.route('/admin', adminRoutes(deps))
   app.route('/metrics', metricsRoutes(deps))
+  // Outside tenant auth: a delivery is authenticated by its own signature (src/hooks/signatures.ts).
+  app.route(HOOKS_PATH, hookDeliveryRoutes(deps))
   app.route('/v1', v1Routes(deps))
   return app
 }

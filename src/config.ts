@@ -99,6 +99,27 @@ const BindingsSchema = lazy(() =>
       ),
       1
     ),
+    WEBHOOK_RETRY_SCHEDULE: z._default(
+      z.pipe(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^0(,\d+){0,19}$/,
+              'must be up to 20 comma-separated whole seconds, starting with 0'
+            )
+          ),
+        z.pipe(
+          z.transform((text: string) => text.split(',').map(Number)),
+          z.array(z.number().check(z.maximum(86_400, 'delays are at most 86400 seconds')))
+        )
+      ),
+      // Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+      [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000]
+    ),
+    WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000, 15_000),
+    WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber(1, 10_000, 20),
+    WEBHOOK_ROTATION_GRACE_SECONDS: wholeNumber(0, 7 * 86_400, 86_400),
   })
 )
 
@@ -136,6 +157,18 @@ export type GatewayConfig = {
   background: BackgroundTimings
   /** OTLP/HTTP JSON trace export; absent: off (src/observability/trace.ts). */
   otlp: { url: string; headers: Record<string, string>; sampleRate: number } | undefined
+  /** Outbound webhook delivery (src/webhooks/delivery.ts). */
+  webhooks: WebhookSettings
+}
+
+export type WebhookSettings = {
+  /** Seconds before each attempt: 0 for the first (immediately), then the waits after failures. */
+  retrySchedule: number[]
+  timeoutMs: number
+  /** Consecutive failed deliveries (messages whose attempts ran out) that disable an endpoint. */
+  disableAfterFailures: number
+  /** How long a rotated-out secret still signs deliveries, unless the rotation says otherwise. */
+  rotationGraceSeconds: number
 }
 
 export type BackgroundTimings = {
@@ -227,5 +260,11 @@ function toConfig(b: ParsedBindings): GatewayConfig {
     otlp: b.OTLP_TRACES_URL
       ? { url: b.OTLP_TRACES_URL, headers: b.OTLP_HEADERS ?? {}, sampleRate: b.OTLP_SAMPLE_RATE }
       : undefined,
+    webhooks: {
+      retrySchedule: b.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: b.WEBHOOK_TIMEOUT_MS,
+      disableAfterFailures: b.WEBHOOK_DISABLE_AFTER_FAILURES,
+      rotationGraceSeconds: b.WEBHOOK_ROTATION_GRACE_SECONDS,
+    },
   }
 }

@@ -14,6 +14,7 @@ import {
   type OriginRegistry,
   originRegistryEraser,
 } from './end-users/origin-registry'
+import { hookOwnersEraser } from './hooks/store'
 import type { JobMessage } from './jobs/messages'
 import { type JobQueue, jobQueue } from './jobs/queue'
 import { reportFailure } from './lib/log'
@@ -24,7 +25,9 @@ import type { TenantEraser } from './tenant-eraser'
 import { getRedis } from './upstash/redis'
 import { getVectorIndex } from './upstash/vector'
 import { createWriteBatch, type WriteBatch } from './upstash/write-batch'
+import { createEndpointStore, type EndpointStore } from './webhooks/endpoints'
 import type { EventSink } from './webhooks/events'
+import { createEventSink } from './webhooks/messages'
 
 export type GatewayDeps = {
   config: GatewayConfig
@@ -36,6 +39,8 @@ export type GatewayDeps = {
   jobs: JobQueue
   /** Webhook events for the tenant's endpoints. */
   events: EventSink
+  /** The tenants' webhook endpoints (src/webhooks/endpoints.ts). */
+  webhooks: EndpointStore
   limits: Limits
   cache: ResponseCache
   /** Browser origins some tenant allows, for CORS preflights (which carry no credential). */
@@ -56,13 +61,16 @@ export function buildDeps(config: GatewayConfig, platform: Platform = {}): Gatew
   const clock = Date.now
   const report = reportFailure
   const writes = createWriteBatch({ redis, report })
+  const jobs = jobQueue(platform.jobs)
+  const webhooks = createEndpointStore({ redis, config, clock })
   return {
     config,
     redis,
     vector,
     writes,
-    jobs: jobQueue(platform.jobs),
-    events: { emit: async () => {} },
+    jobs,
+    events: createEventSink({ redis, jobs, endpoints: webhooks, clock }),
+    webhooks,
     limits: createLimits({ redis, writes, clock, report }),
     cache: createResponseCache({ redis, vector, writes, clock, report }),
     origins: createOriginRegistry({ redis, report }),
@@ -71,6 +79,7 @@ export function buildDeps(config: GatewayConfig, platform: Platform = {}): Gatew
       collectionsEraser(redis, config),
       originRegistryEraser(redis),
       failuresEraser(redis),
+      hookOwnersEraser(redis),
     ],
     clock,
     report,

@@ -42,6 +42,10 @@ export type Bindings = {
   OTLP_TRACES_URL?: string
   OTLP_HEADERS?: string
   OTLP_SAMPLE_RATE?: string
+  WEBHOOK_RETRY_SCHEDULE?: string
+  WEBHOOK_TIMEOUT_MS?: string
+  WEBHOOK_DISABLE_AFTER_FAILURES?: string
+  WEBHOOK_ROTATION_GRACE_SECONDS?: string
 }
 
 /** What every route may read: set by the app's own middleware before any route runs. */

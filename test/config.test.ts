@@ -58,6 +58,23 @@ describe('loadConfig', () => {
     ).toContain('MODEL_CATALOG')
   })
 
+  it('reads the webhook delivery settings, with Svix-like defaults', () => {
+    expect(loadConfig({ ...valid }).webhooks).toEqual({
+      retrySchedule: [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+      timeoutMs: 15_000,
+      disableAfterFailures: 20,
+      rotationGraceSeconds: 86_400,
+    })
+    expect(loadConfig({ ...valid, WEBHOOK_RETRY_SCHEDULE: '0,2' }).webhooks.retrySchedule).toEqual([
+      0, 2,
+    ])
+    expect(problem({ ...valid, WEBHOOK_RETRY_SCHEDULE: '5,10' })).toContain('starting with 0')
+    expect(problem({ ...valid, WEBHOOK_RETRY_SCHEDULE: '0,90000' })).toContain(
+      'at most 86400 seconds'
+    )
+    expect(problem({ ...valid, WEBHOOK_TIMEOUT_MS: 'soon' })).toContain('WEBHOOK_TIMEOUT_MS')
+  })
+
   it('requires the Vector URL and token together', () => {
     expect(problem({ ...valid, UPSTASH_VECTOR_REST_URL: 'https://v.upstash.io' })).toContain(
       'UPSTASH_VECTOR_REST_URL and UPSTASH_VECTOR_REST_TOKEN must be set together'

@@ -3,6 +3,7 @@ import { buildDashboard } from '../dev/dashboard.ts'
 import { startOtlpReceiver } from '../dev/otlp-receiver.ts'
 import { startPrometheusBridge } from '../dev/prometheus-bridge.ts'
 import { startStack } from '../dev/stack.ts'
+import { startWebhookReceiver } from '../dev/webhook-receiver/server.ts'
 
 /** Starts the local stack once for the whole run; tests find it through `inject()`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -23,7 +24,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('prometheusBridgeUrl', prometheus.url)
   const otlp = await startOtlpReceiver()
   project.provide('otlpReceiverUrl', otlp.url)
+  const receiver = await startWebhookReceiver()
+  project.provide('webhookReceiverUrl', receiver.url)
   return async () => {
+    await receiver.close()
     await otlp.close()
     await prometheus.close()
     await stack.close()

@@ -17,5 +17,7 @@ declare module 'vitest' {
     prometheusBridgeUrl: string
     /** dev/otlp-receiver.ts: a loopback OTLP/HTTP JSON trace receiver. */
     otlpReceiverUrl: string
+    /** dev/webhook-receiver.ts: records webhook deliveries, misbehaves on request. */
+    webhookReceiverUrl: string
   }
 }

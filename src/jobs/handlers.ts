@@ -4,12 +4,19 @@
  */
 import type { GatewayDeps } from '../deps'
 import { backgroundRunner } from '../ingress/responses/background-run'
+import { deliveryHandler } from '../webhooks/delivery'
 import type { JobHandlers } from './consumer'
 
 export function jobHandlers(deps: GatewayDeps): JobHandlers {
-  const unhandled = async () => {
-    deps.report('job without a handler', new Error('no handler'))
-    return { retrySeconds: 60 }
+  return {
+    response: backgroundRunner(deps),
+    delivery: deliveryHandler({
+      redis: deps.redis,
+      endpoints: deps.webhooks,
+      settings: deps.config.webhooks,
+      urlPolicy: deps.config,
+      clock: deps.clock,
+      report: deps.report,
+    }),
   }
-  return { response: backgroundRunner(deps), delivery: unhandled }
 }

@@ -44,7 +44,7 @@ export async function readJsonBody<E extends AppEnv>(
 }
 
 /** One pass over the text, counting brackets outside strings; malformed JSON is left to the parser. */
-function nestingExceeds(text: string, limit: number): boolean {
+export function nestingExceeds(text: string, limit: number): boolean {
   let depth = 0
   let inString = false
   for (let i = 0; i < text.length; i++) {
@@ -64,19 +64,32 @@ async function readLimited(
   body: ReadableStream<Uint8Array> | null,
   limit: number
 ): Promise<string> {
-  if (!body) return ''
-  const decoder = new TextDecoder()
+  return new TextDecoder().decode(await readLimitedBytes(body, limit))
+}
+
+/** The body's bytes as sent, refused with a 413 as soon as they pass `limit`. */
+export async function readLimitedBytes(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number
+): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
   let size = 0
-  let text = ''
   for await (const chunk of body) {
     size += chunk.byteLength
     if (size > limit) throw tooLarge(limit)
-    text += decoder.decode(chunk, { stream: true })
+    chunks.push(chunk)
   }
-  return text + decoder.decode()
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return bytes
 }
 
-function tooLarge(limit: number): GatewayError {
+export function tooLarge(limit: number): GatewayError {
   return new GatewayError(413, `Request body exceeds the limit of ${limit} bytes.`, {
     code: 'request_too_large',
   })

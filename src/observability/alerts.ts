@@ -4,12 +4,16 @@
  * monthly soft budget crossed, a hard budget reached, and, when the tenant sets thresholds, an
  * error rate or p95 latency over the last 5 complete minutes. Each alert is raised once per
  * period (the month for budgets, the 5-minute window otherwise) across isolates, through a
- * `SET NX` in Redis; an isolate remembers what it raised and never asks twice.
- * Everything here runs after the response.
+ * `SET NX` in Redis; an isolate remembers what it raised and never asks twice. Each alert is
+ * also a webhook event (`budget.soft_limit_reached`, `budget.hard_limit_reached`,
+ * `alert.error_rate`, `alert.latency`) to the tenant's subscribed endpoints, sent by the one
+ * isolate that won the `SET NX`. Everything here runs after the response.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import { randomBase64Url } from '../lib/crypto'
 import { utcMonth } from '../metering/calendar'
 import { alertRaised, metricsBucket } from '../upstash/keyspace'
+import type { EventSink, WebhookEventType } from '../webhooks/events'
 import { HISTOGRAMS, parseMetricField, period } from './metrics'
 import type { RequestRecord } from './record'
 import type { ObservabilitySettings } from './settings'
@@ -20,10 +24,20 @@ const DEFAULT_MIN_REQUESTS = 20
 const RAISED_TTL_SECONDS = 32 * 86_400
 const MAX_REMEMBERED = 10_000
 
+/** The webhook event each alert is sent as. */
+const EVENT_TYPES: Record<string, WebhookEventType> = {
+  budget_soft: 'budget.soft_limit_reached',
+  budget_hard: 'budget.hard_limit_reached',
+  error_rate: 'alert.error_rate',
+  latency: 'alert.latency',
+}
+
 export type AlertsOptions = {
   redis: Pick<Redis, 'set' | 'hgetall'>
   clock: () => number
   log: (line: string) => void
+  events: EventSink
+  report(what: string, error: unknown): void
 }
 
 export type Alerts = {
@@ -35,7 +49,7 @@ export type Alerts = {
   ): Promise<void>
 }
 
-export function createAlerts({ redis, clock, log }: AlertsOptions): Alerts {
+export function createAlerts({ redis, clock, log, events, report }: AlertsOptions): Alerts {
   const raisedHere = new Set<string>()
   const evaluatedMinute = new Map<string, string>()
 
@@ -61,6 +75,11 @@ export function createAlerts({ redis, clock, log }: AlertsOptions): Alerts {
         ...fields,
       })
     )
+    const type = EVENT_TYPES[alert]
+    if (!type) return
+    const data = { id: `alert_${randomBase64Url(12)}`, alert, period: periodId, ...fields }
+    // The log line is the alert of record: a webhook that cannot be queued is reported, not retried.
+    await events.emit(tenantId, { type, data }).catch((error) => report('alert event', error))
   }
 
   async function thresholds(

@@ -32,7 +32,7 @@ export const REQUEST_RECORD_TTL_SECONDS = 30 * 86_400
 
 export type ObserveOptions = Pick<
   GatewayDeps,
-  'redis' | 'writes' | 'clock' | 'report' | 'config'
+  'redis' | 'writes' | 'clock' | 'report' | 'config' | 'events'
 > & {
   /** Where the log line goes: the Workers console, which Workers Logs and Logpush collect. */
   log?: (line: string) => void
@@ -47,7 +47,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
   const recording = options.config.observability
   const log = options.log ?? ((line: string) => console.log(line))
   const random = options.random ?? Math.random
-  const alerts = createAlerts({ redis, clock, log })
+  const alerts = createAlerts({ redis, clock, log, events: options.events, report })
 
   async function emit(
     record: RequestRecord,

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini'
 import { MintRequestSchema } from '../end-users/client-tokens'
+import { CreateHookSchema, UpdateHookSchema } from '../hooks/schema'
 import { anthropicSchemas } from '../ingress/anthropic/schema'
 import {
   AddItemsSchema,
@@ -31,6 +32,12 @@ import {
   RotateKeySchema,
   UpdateTenantSchema,
 } from '../tenancy/schema'
+import { AttemptsQuerySchema } from '../webhooks/delivery-log'
+import {
+  CreateEndpointSchema,
+  RotateSecretSchema,
+  UpdateEndpointSchema,
+} from '../webhooks/endpoints'
 
 type Method = 'get' | 'post' | 'patch' | 'delete'
 type Security = 'tenant' | 'admin' | 'none'
@@ -213,6 +220,25 @@ function routes(): Route[] {
       body: FeedbackSchema(),
     }),
     tenant({
+      method: 'post',
+      path: '/v1/hooks',
+      summary: 'Create an inbound hook (its secret is shown once)',
+      tag: 'hooks',
+      body: CreateHookSchema(),
+      status: 201,
+    }),
+    tenant({ method: 'get', path: '/v1/hooks', summary: 'List own hooks', tag: 'hooks' }),
+    ...hookItemRoutes('/v1/hooks/{id}', (route) => tenant({ ...route, tag: 'hooks' })),
+    {
+      method: 'post',
+      path: '/hooks/{id}',
+      summary:
+        'Deliver an event to a hook (GitHub, Stripe, Slack, Standard Webhooks or bearer), verified by its own signature; 202 with the background response id',
+      tag: 'hooks',
+      security: 'none',
+      status: 202,
+    },
+    tenant({
       method: 'get',
       path: '/v1/usage',
       summary: 'Own usage',
@@ -341,6 +367,8 @@ function routes(): Route[] {
       summary: "Feedback on a tenant's requests (JSON, JSONL or CSV)",
       query: FeedbackQuerySchema(),
     }),
+    admin({ method: 'get', path: '/admin/tenants/{id}/hooks', summary: 'A tenant\u2019s hooks' }),
+    ...hookItemRoutes('/admin/tenants/{id}/hooks/{hook}', admin),
     admin({ method: 'get', path: '/metrics', summary: 'Metrics in the Prometheus text format' }),
     admin({
       method: 'get',
@@ -367,6 +395,75 @@ function routes(): Route[] {
       summary: 'Rotate a key',
       body: RotateKeySchema(),
     }),
+    ...webhookRoutes('/v1/webhooks/endpoints', tenant),
+    ...webhookRoutes('/admin/tenants/{id}/webhooks/endpoints', admin),
+  ]
+}
+
+/** The endpoint API, the same under the tenant's and the admin's prefix. */
+function webhookRoutes(
+  base: string,
+  route: (route: Omit<Route, 'security' | 'tag'> & { tag: string }) => Route
+): Route[] {
+  const one = `${base}/{endpointId}`
+  const tag = 'webhooks'
+  return [
+    route({
+      method: 'post',
+      path: base,
+      summary: 'Register a webhook endpoint (the answer shows its secret, once)',
+      tag,
+      body: CreateEndpointSchema(),
+      status: 201,
+    }),
+    route({ method: 'get', path: base, summary: 'List webhook endpoints', tag }),
+    route({ method: 'get', path: one, summary: 'One webhook endpoint', tag }),
+    route({
+      method: 'patch',
+      path: one,
+      summary: 'Change or enable/disable a webhook endpoint',
+      tag,
+      body: UpdateEndpointSchema(),
+    }),
+    route({ method: 'delete', path: one, summary: 'Delete a webhook endpoint', tag }),
+    route({
+      method: 'post',
+      path: `${one}/rotate`,
+      summary: 'Rotate the signing secret, with a grace period',
+      tag,
+      body: RotateSecretSchema(),
+    }),
+    route({
+      method: 'get',
+      path: `${one}/deliveries`,
+      summary: 'Delivery attempts, newest first',
+      tag,
+      query: AttemptsQuerySchema(),
+    }),
+    route({
+      method: 'post',
+      path: `${one}/deliveries/{messageId}/replay`,
+      summary: 'Deliver a message again, with the same webhook-id',
+      tag,
+      status: 202,
+    }),
+  ]
+}
+
+/** One hook's read, update and delete: the tenant's API and the admin's have the same three. */
+function hookItemRoutes(
+  path: string,
+  make: (route: Omit<Route, 'security' | 'tag'>) => Route
+): Route[] {
+  return [
+    make({ method: 'get', path, summary: 'One hook' }),
+    make({
+      method: 'post',
+      path,
+      summary: 'Update a hook (enabled: false disables it)',
+      body: UpdateHookSchema(),
+    }),
+    make({ method: 'delete', path, summary: 'Delete a hook' }),
   ]
 }
 
@@ -455,6 +552,7 @@ function build(): JsonObject {
       'openai',
       'anthropic',
       'end-users',
+      'hooks',
       'retrieval',
       'usage',
       'cache',

@@ -80,11 +80,12 @@ function sealContext(tenantId: string, provider: string): string {
   return `tenant:${tenantId}:provider:${provider}`
 }
 
-function encryptionKey(config: GatewayConfig): string {
+/** `purpose` names what cannot be stored without it, for the operator reading the error. */
+export function encryptionKey(config: GatewayConfig, purpose = 'provider keys'): string {
   if (config.encryptionKey) return config.encryptionKey
   throw new GatewayError(
     500,
-    'Gateway misconfigured: ENCRYPTION_KEY is required to store provider keys.',
+    `Gateway misconfigured: ENCRYPTION_KEY is required to store ${purpose}.`,
     {
       type: 'server_error',
       code: 'gateway_misconfigured',

@@ -7,9 +7,11 @@
 import { Hono } from 'hono/tiny'
 import type { GatewayDeps } from '../../deps'
 import type { AppEnv } from '../../env'
+import { adminHookRoutes } from '../../hooks/routes'
 import { subjectRoutes } from '../../ingress/responses/privacy'
 import { dashboardApiRoutes } from '../../observability/dashboard-api'
 import { tenantFeedbackRoutes } from '../../observability/feedback'
+import { adminWebhookRoutes } from '../../webhooks/routes'
 import { adminAuth } from './auth'
 import { tenantCacheRoutes } from './cache'
 import { keyRoutes, tenantKeyRoutes } from './keys'
@@ -22,6 +24,8 @@ export function adminRoutes(deps: GatewayDeps): Hono<AppEnv> {
     .route('/tenants/:id/cache', tenantCacheRoutes(deps))
     .route('/tenants/:id/subjects', subjectRoutes(deps))
     .route('/tenants/:id/feedback', tenantFeedbackRoutes(deps))
+    .route('/tenants/:id/webhooks/endpoints', adminWebhookRoutes(deps))
+    .route('/tenants/:id/hooks', adminHookRoutes(deps))
     .route('/tenants', tenantRoutes(deps))
     .route('/keys', keyRoutes)
     .route('/metrics', dashboardApiRoutes(deps))

@@ -4,11 +4,13 @@ import type { GatewayDeps } from '../../deps'
 import { EMBEDDINGS_ENDPOINT, embeddings } from '../../embeddings/handler'
 import { CLIENT_TOKENS_PATH, mintClientToken } from '../../end-users/mint'
 import type { TenantEnv } from '../../env'
+import { HOOKS_PATH, hookRoutes } from '../../hooks/routes'
 import { anthropicRoutes } from '../../ingress/anthropic/routes'
 import { conversationsRoutes, responsesRoutes } from '../../ingress/responses/routes'
 import { cors } from '../../middleware/cors'
 import { feedbackRoutes } from '../../observability/feedback'
 import { tenantAuth } from '../../tenancy/auth'
+import { tenantWebhookRoutes } from '../../webhooks/routes'
 import { cacheRoutes } from './cache'
 import { collectionsRoutes } from './collections'
 import { modelsRoutes } from './models'
@@ -31,6 +33,8 @@ export function v1Routes(deps: GatewayDeps): Hono<TenantEnv> {
       .route('/responses', responsesRoutes(deps))
       .route('/conversations', conversationsRoutes(deps))
       .route('/feedback', feedbackRoutes(deps))
+      .route(HOOKS_PATH, hookRoutes(deps))
+      .route('/webhooks/endpoints', tenantWebhookRoutes(deps))
       .route('/', modelsRoutes)
       .route('/', usageRoutes)
       .route('/', anthropicRoutes(deps))

@@ -7,6 +7,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { GatewayError } from '../errors'
 import { safeJsonParse } from '../lib/json'
+import { readLimitedBytes } from '../lib/json-body'
 import { validate } from '../lib/validate'
 import { type DocumentInput, DocumentsSchema } from './documents'
 
@@ -22,9 +23,12 @@ const FORMATS: Record<string, 'text' | 'markdown' | 'html'> = {
 export async function readUploadedDocuments<E extends AppEnv>(
   c: Context<E>
 ): Promise<DocumentInput[]> {
-  const form = await new Response(await readLimitedBytes(c), {
-    headers: { 'content-type': c.req.header('content-type') ?? '' },
-  })
+  const form = await new Response(
+    await readLimitedBytes(c.req.raw.body, c.var.config.maxBodyBytes),
+    {
+      headers: { 'content-type': c.req.header('content-type') ?? '' },
+    }
+  )
     .formData()
     .catch(() => {
       throw new GatewayError(400, 'The multipart body could not be parsed.', {
@@ -58,27 +62,4 @@ export async function readUploadedDocuments<E extends AppEnv>(
     throw new GatewayError(400, 'The multipart body has no files.', { code: 'invalid_request' })
   }
   return validate(DocumentsSchema(), { documents }).documents
-}
-
-/** Counted while reading, so a missing or lying content-length cannot get past the limit. */
-async function readLimitedBytes<E extends AppEnv>(c: Context<E>): Promise<Uint8Array> {
-  const limit = c.var.config.maxBodyBytes
-  const parts: Uint8Array[] = []
-  let size = 0
-  for await (const part of c.req.raw.body ?? []) {
-    size += part.byteLength
-    if (size > limit) {
-      throw new GatewayError(413, `Request body exceeds the limit of ${limit} bytes.`, {
-        code: 'request_too_large',
-      })
-    }
-    parts.push(part)
-  }
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const part of parts) {
-    bytes.set(part, at)
-    at += part.byteLength
-  }
-  return bytes
 }

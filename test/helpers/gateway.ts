@@ -90,6 +90,21 @@ export function chatRequest(
   }
 }
 
+/** A chat completion sent and read to the end, its background work settled. */
+export function settledChat(
+  gateway: Served,
+  apiKey: string
+): (body: Record<string, unknown>) => Promise<void> {
+  return async function send(body) {
+    const response = await gateway.fetch(
+      'http://gateway/v1/chat/completions',
+      chatRequest(apiKey, body)
+    )
+    await response.text()
+    await gateway.settled()
+  }
+}
+
 export type MockRequest = {
   model: string | null
   requestedModel: string | null

@@ -4,7 +4,7 @@ import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { buildDeps } from '../../src/deps'
 import type { Bindings } from '../../src/env'
-import { chatRequest, servedBy } from '../helpers/gateway'
+import { chatRequest, servedBy, settledChat } from '../helpers/gateway'
 import { tenantWithKey } from '../tenancy/fixtures'
 
 type Line = Record<string, unknown>
@@ -60,14 +60,7 @@ describe('alerts', () => {
     let now = Date.now()
     const app = createApp({ ...buildDeps(loadConfig(env as Bindings)), clock: () => now })
     const gateway = servedBy({ app })
-    const send = async (body: Record<string, unknown>) => {
-      const response = await gateway.fetch(
-        'http://gateway/v1/chat/completions',
-        chatRequest(tenant.secret, body)
-      )
-      await response.text()
-      await gateway.settled()
-    }
+    const send = settledChat(gateway, tenant.secret)
     await send(ok)
     for (let i = 0; i < 3; i++) await send({ model: 'mock/m' })
     // Nothing yet: the minute these went into is not complete.

@@ -4,7 +4,7 @@ import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { buildDeps } from '../../src/deps'
 import type { Bindings } from '../../src/env'
-import { chatRequest, servedBy, uniqueTag } from '../helpers/gateway'
+import { chatRequest, servedBy, settledChat, uniqueTag } from '../helpers/gateway'
 import { adminJson, tenantWithKey } from '../tenancy/fixtures'
 import { createEndpoint, expectVerified, received, receivedUntil, receiverUrl } from './helpers'
 
@@ -73,14 +73,7 @@ describe('alerts as webhook events', () => {
     let now = Date.now()
     const deps = buildDeps(loadConfig(env as Bindings), { jobs: env.JOBS })
     const gateway = servedBy({ app: createApp({ ...deps, clock: () => now }) })
-    const send = async (body: Record<string, unknown>) => {
-      const response = await gateway.fetch(
-        'http://gateway/v1/chat/completions',
-        chatRequest(tenant.secret, body)
-      )
-      await response.text()
-      await gateway.settled()
-    }
+    const send = settledChat(gateway, tenant.secret)
     await send(ok)
     for (let i = 0; i < 3; i++) await send({ model: 'mock/m' })
     now += 60_000

@@ -40,6 +40,7 @@ import {
 import { answerResponse } from './create'
 import type { ResponseObject } from './response-object'
 import { ResponsesRequestSchema } from './schema'
+import { loadResponse } from './store'
 
 const RESPONSES_PATH = '/v1/responses'
 const TENANT_HEADER = 'x-background-tenant'
@@ -191,7 +192,18 @@ export function backgroundRunner(
       return announced(tenantId, id)
     }
     if (state.status === 'in_progress') {
-      // Its consumer died mid-run: the run starts over from the created events.
+      // Its consumer died mid-run. If it died after the turn was stored, the answer is known:
+      // finish from it rather than asking the upstream again.
+      const stored = await loadResponse(deps.redis, tenantId, id)
+      const answered = stored?.stored.response
+      if (answered && isTerminal(answered.status) && answered.status !== 'cancelled') {
+        await advance({
+          events: [{ type: `response.${answered.status}`, response: answered }],
+          to: { status: answered.status, response: answered },
+        })
+        return announced(tenantId, id)
+      }
+      // Otherwise the run starts over from the created events.
       const queued: ResponseObject = { ...response, status: 'queued' }
       if (!(await advance({ restart: true, to: { status: 'queued', response: queued } }))) {
         return ACK

@@ -18,6 +18,7 @@ import { backgroundRunner } from '../../../src/ingress/responses/background-run'
 import { backgroundStore } from '../../../src/ingress/responses/background-store'
 import type { ResponseObject } from '../../../src/ingress/responses/response-object'
 import type { ResponsesRequest } from '../../../src/ingress/responses/schema'
+import { storeTurn } from '../../../src/ingress/responses/store'
 import type { JobContext } from '../../../src/jobs/consumer'
 import type { JobMessage } from '../../../src/jobs/messages'
 import type { JobQueue } from '../../../src/jobs/queue'
@@ -160,6 +161,24 @@ describe('the background job handler', () => {
     expect(events.some((event) => event.delta === 'half an ans')).toBe(false)
     expect(events.at(-1)?.type).toBe('response.completed')
     expect(await mockRequests(tag)).toHaveLength(1)
+  })
+
+  it('finishes from the stored turn a job whose consumer died after the answer was stored', async () => {
+    const h = harness()
+    const { tenantId, keyId, tag, job, response } = await started(h)
+    await diedMidRun(tenantId, response)
+    const answered: ResponseObject = { ...response, status: 'completed' }
+    await storeTurn(redis, tenantId, {
+      response: { response: answered, owner: { keyId }, history: [], input: [0, 0] },
+      retentionSeconds: 60,
+    })
+
+    expect(await h.run(job, firstDelivery())).toEqual({ ack: true })
+    const { events } = await backgroundStore(redis).eventsAfter(tenantId, job.responseId, -1)
+    expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: answered })
+    expect((await backgroundStore(redis).read(tenantId, job.responseId))?.status).toBe('completed')
+    expect(h.events.map((e) => e.event.type)).toEqual(['response.completed'])
+    expect(await mockRequests(tag)).toHaveLength(0)
   })
 
   it('gives up a job whose consumers kept dying', async () => {

@@ -37,10 +37,9 @@ function setup(options: { vectorDelayMs?: number; vectorDown?: boolean } = {}) {
       store.set(key, value)
       return 'OK'
     },
-    incrby: async () => 1,
-    hincrby: async () => 1,
-    hincrbyfloat: async () => 1,
-    expire: async () => 1,
+    // The write batch's counter script: every increment applied, none refused.
+    eval: async () => [],
+    evalsha: async () => [],
   }
   const namespace = {
     query: async ({ data, filter }: { data: string; filter: string }) => {

@@ -4,12 +4,13 @@ import { GatewayError } from '../../src/errors'
 import { type AdmissionRequest, createLimits } from '../../src/limits/admission'
 import type { TenantConfig } from '../../src/tenancy/types'
 import { createWriteBatch } from '../../src/upstash/write-batch'
+import { counterCommands, isCounterScript } from '../helpers/counter-script'
 
 /**
  * Redis as admission uses it, in memory: the fixed-window script of @upstash/ratelimit (the only
  * EVALSHA on a limit key whose text the gateway never sends), the gateway's own budget and
  * concurrency scripts recognised by their text (an unknown digest is NOSCRIPT, as in Redis), and
- * plain counters. `issued` lists commands in the order they were
+ * the write batch's counter script. `issued` lists commands in the order they were
  * issued, so a test can see that a whole admission went out before any await.
  */
 function fakeRedis() {
@@ -43,6 +44,14 @@ function fakeRedis() {
       }
       return [1, 0, ...keys.map((key) => incr(key, amount))]
     }
+    if (isCounterScript(text)) {
+      for (const command of counterCommands(keys, args)) {
+        if (command.command === 'INCRBY') incr(command.key, command.amount)
+        else if (command.command !== 'EXPIRE')
+          incr(`${command.key}|${command.field}`, command.amount)
+      }
+      return []
+    }
     throw new Error(`unexpected script ${text.slice(0, 40)}`)
   }
   /** Scripts Redis has seen as EVAL, by digest, as its script cache keeps them. */
@@ -69,12 +78,6 @@ function fakeRedis() {
       // @upstash/ratelimit's fixed window on a limit key: INCRBY it, answer [count, limit].
       return answer('EVALSHA', () => [incr(key, Number(args[2])), Number(args[0])])
     },
-    incrby: (key: string, by: number) => answer('INCRBY', () => incr(key, by)),
-    hincrby: (key: string, field: string, by: number) =>
-      answer('HINCRBY', () => incr(`${key}|${field}`, by)),
-    hincrbyfloat: (key: string, field: string, by: number) =>
-      answer('HINCRBYFLOAT', () => incr(`${key}|${field}`, by)),
-    expire: () => answer('EXPIRE', () => 1 as const),
     zrem: (key: string, member: string) =>
       answer('ZREM', () => (slots.get(key)?.delete(member) ? 1 : 0)),
   }

@@ -1,23 +1,27 @@
 import { describe, expect, it } from 'vitest'
 import { createWriteBatch, type RedisWriter } from '../../src/upstash/write-batch'
+import { commandText, counterCommands } from '../helpers/counter-script'
 
-/** Records every command, in order; `failing` makes each command of a flush reject. */
+/**
+ * Records every command the counter script applies, in order; `failing` makes each call of a
+ * flush reject, `refusing` names keys whose increments Redis refuses (a wrong type).
+ */
 function fakeRedis() {
   const commands: string[] = []
-  const state = { failing: false }
-  const run = (command: string) => {
-    commands.push(command)
-    return state.failing ? Promise.reject(new Error('ECONNREFUSED')) : Promise.resolve(1)
+  const state = { failing: false, refusing: new Set<string>() }
+  const run = (keys: string[], args: string[]) => {
+    if (state.failing) return Promise.reject(new Error('ECONNREFUSED'))
+    const refused: number[] = []
+    counterCommands(keys, args).forEach((command, index) => {
+      if (command.command !== 'EXPIRE' && state.refusing.has(command.key)) refused.push(index + 1)
+      else commands.push(commandText(command))
+    })
+    return Promise.resolve(refused)
   }
-  const redis: RedisWriter = {
-    incrby: (key: string, amount: number) => run(`INCRBY ${key} ${amount}`),
-    hincrby: (key: string, field: string, amount: number) =>
-      run(`HINCRBY ${key} ${field} ${amount}`),
-    hincrbyfloat: (key: string, field: string, amount: number) =>
-      run(`HINCRBYFLOAT ${key} ${field} ${amount}`),
-    expire: (key: string, seconds: number) =>
-      run(`EXPIRE ${key} ${seconds}`).then(() => 1 as const),
-  } as RedisWriter
+  const redis = {
+    eval: (_text: string, keys: string[], args: string[]) => run(keys, args),
+    evalsha: (_sha: string, keys: string[], args: string[]) => run(keys, args),
+  } as unknown as RedisWriter
   return { redis, commands, state }
 }
 
@@ -93,5 +97,30 @@ describe('write batch', () => {
     ).rejects.toThrow(/hash counter increment of NaN/)
     await written
     expect(commands).toEqual(['INCRBY k 5', 'EXPIRE k 60'])
+  })
+
+  it('keeps only the increments Redis refused when the rest of the batch went through', async () => {
+    const { redis, commands, state } = fakeRedis()
+    const reports: Array<{ what: string; detail?: Record<string, number> }> = []
+    const batch = createWriteBatch({
+      redis,
+      report: (what, _error, detail) => reports.push({ what, detail }),
+      flushAfterMs: 1,
+    })
+    state.refusing.add('b')
+    await batch.count(
+      [
+        { key: 'a', amount: 1 },
+        { key: 'b', field: 'f', amount: 2 },
+      ],
+      { a: 60 }
+    )
+    expect(commands).toEqual(['INCRBY a 1', 'EXPIRE a 60'])
+    expect(batch.backlog()).toBe(1)
+    expect(reports).toEqual([{ what: 'metering write', detail: { increments: 1, backlog: 1 } }])
+    state.refusing.clear()
+    commands.length = 0
+    await batch.count([], {})
+    expect(commands).toEqual(['HINCRBY b f 2', 'EXPIRE a 60'])
   })
 })

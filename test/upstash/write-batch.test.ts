@@ -25,6 +25,18 @@ function fakeRedis() {
   return { redis, commands, state }
 }
 
+/** A batch over `redis` whose reports are kept, with what they said. */
+function reportingBatch(redis: RedisWriter, options: { maxBacklog?: number } = {}) {
+  const reports: Array<{ what: string; detail?: Record<string, number> }> = []
+  const batch = createWriteBatch({
+    redis,
+    report: (what, _error, detail) => reports.push({ what, detail }),
+    flushAfterMs: 1,
+    ...options,
+  })
+  return { batch, reports }
+}
+
 describe('write batch', () => {
   it('merges the increments of concurrent requests and issues every write in one burst', async () => {
     const { redis, commands } = fakeRedis()
@@ -49,12 +61,7 @@ describe('write batch', () => {
 
   it('keeps refused increments, reports them, and writes them with the next batch', async () => {
     const { redis, commands, state } = fakeRedis()
-    const reports: Array<{ what: string; detail?: Record<string, number> }> = []
-    const batch = createWriteBatch({
-      redis,
-      report: (what, _error, detail) => reports.push({ what, detail }),
-      flushAfterMs: 1,
-    })
+    const { batch, reports } = reportingBatch(redis)
     state.failing = true
     await batch.count([{ key: 'spend', amount: 7 }], { spend: 60 })
     expect(batch.backlog()).toBe(1)
@@ -68,13 +75,7 @@ describe('write batch', () => {
 
   it('drops the oldest increments past its backlog bound, and says how many', async () => {
     const { redis, state } = fakeRedis()
-    const reports: Array<{ what: string; detail?: Record<string, number> }> = []
-    const batch = createWriteBatch({
-      redis,
-      report: (what, _error, detail) => reports.push({ what, detail }),
-      flushAfterMs: 1,
-      maxBacklog: 2,
-    })
+    const { batch, reports } = reportingBatch(redis, { maxBacklog: 2 })
     state.failing = true
     await batch.count(
       ['a', 'b', 'c'].map((key) => ({ key, amount: 1 })),
@@ -101,12 +102,7 @@ describe('write batch', () => {
 
   it('keeps only the increments Redis refused when the rest of the batch went through', async () => {
     const { redis, commands, state } = fakeRedis()
-    const reports: Array<{ what: string; detail?: Record<string, number> }> = []
-    const batch = createWriteBatch({
-      redis,
-      report: (what, _error, detail) => reports.push({ what, detail }),
-      flushAfterMs: 1,
-    })
+    const { batch, reports } = reportingBatch(redis)
     state.refusing.add('b')
     await batch.count(
       [

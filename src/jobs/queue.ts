@@ -5,6 +5,7 @@
  * rather than work that silently never runs.
  */
 import { GatewayError } from '../errors'
+import { attributeFailure } from '../upstash/dependency'
 import type { JobMessage } from './messages'
 
 export type JobQueue = {
@@ -25,15 +26,23 @@ export function jobQueue(binding: Queue<JobMessage> | undefined): JobQueue {
       headers: { 'retry-after': '60' },
     })
   }
+  // A refused send is the queue's outage, answered as a 503 like Redis's (src/upstash/dependency).
+  const sent = (sending: Promise<unknown>) =>
+    sending.then(
+      () => undefined,
+      (error: unknown) => {
+        throw attributeFailure(error, 'queue')
+      }
+    )
   return {
     async send(job, options) {
-      await queue().send(job, options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {})
+      const delay = options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {}
+      await sent(queue().send(job, delay))
     },
     async sendBatch(jobs) {
       for (let start = 0; start < jobs.length; start += SEND_BATCH_LIMIT) {
-        await queue().sendBatch(
-          jobs.slice(start, start + SEND_BATCH_LIMIT).map((body) => ({ body }))
-        )
+        const bodies = jobs.slice(start, start + SEND_BATCH_LIMIT).map((body) => ({ body }))
+        await sent(queue().sendBatch(bodies))
       }
     },
   }

@@ -8,9 +8,13 @@
  */
 import { GatewayError } from '../errors'
 
-export type Dependency = 'redis' | 'vector'
+export type Dependency = 'redis' | 'vector' | 'queue'
 
-const NAMES: Record<Dependency, string> = { redis: 'Redis', vector: 'the vector index' }
+const NAMES: Record<Dependency, string> = {
+  redis: 'Redis',
+  vector: 'the vector index',
+  queue: 'the background-work queue',
+}
 
 const failed = new WeakMap<object, Dependency>()
 

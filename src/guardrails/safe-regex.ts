@@ -23,8 +23,9 @@ export function unsafePatternReason(pattern: string): string | undefined {
     return 'not a valid regular expression'
   }
   const stack: Group[] = [{ quantifiedInside: false, alternation: false }]
-  // The last atom, for spotting adjacent unbounded quantifiers over the same kind of characters.
-  let lastUnbounded = ''
+  // The unbounded runs nothing required has separated from what comes next, for spotting two
+  // unbounded quantifiers over the same kind of characters with nothing certain between them.
+  let live: string[] = []
   let atom = ''
   for (let i = 0; i < pattern.length; i++) {
     const char = pattern[i]
@@ -45,7 +46,7 @@ export function unsafePatternReason(pattern: string): string | undefined {
       }
       stack.push({ quantifiedInside: false, alternation: false })
       i += groupPrefixLength(pattern, i + 1)
-      lastUnbounded = ''
+      live = []
       continue
     } else if (char === ')') {
       const group = stack.pop()
@@ -61,11 +62,11 @@ export function unsafePatternReason(pattern: string): string | undefined {
         i += quantifier.length
       }
       if (group.quantifiedInside) parent.quantifiedInside = true
-      lastUnbounded = ''
+      live = []
       continue
     } else if (char === '|') {
       top.alternation = true
-      lastUnbounded = ''
+      live = []
       continue
     } else {
       atom = char ?? ''
@@ -74,16 +75,17 @@ export function unsafePatternReason(pattern: string): string | undefined {
     if (quantifier) {
       top.quantifiedInside = true
       if (quantifier.unbounded) {
-        if (lastUnbounded !== '' && overlaps(lastUnbounded, atom)) {
+        if (live.some((run) => overlaps(run, atom))) {
           return 'repeats overlapping characters with two unbounded quantifiers in a row'
         }
-        lastUnbounded = atom
-      } else {
-        lastUnbounded = ''
+        // `a+x*a+`: a run that may match nothing leaves the one before it live too.
+        live = quantifier.optional ? [...live, atom] : [atom]
+      } else if (separates(live, atom, quantifier.optional)) {
+        live = []
       }
       i += quantifier.length
-    } else {
-      lastUnbounded = ''
+    } else if (separates(live, atom, false)) {
+      live = []
     }
   }
   return stack.length === 1 ? undefined : 'unbalanced parentheses'
@@ -111,28 +113,40 @@ function classEnd(pattern: string, start: number): number {
 function quantifierAt(
   pattern: string,
   at: number
-): { length: number; unbounded: boolean } | undefined {
+): { length: number; unbounded: boolean; optional: boolean } | undefined {
   const char = pattern[at]
   const lazy = (length: number) => (pattern[at + length] === '?' ? length + 1 : length)
-  if (char === '*' || char === '+') return { length: lazy(1), unbounded: true }
-  if (char === '?') return { length: lazy(1), unbounded: false }
+  if (char === '*' || char === '+') {
+    return { length: lazy(1), unbounded: true, optional: char === '*' }
+  }
+  if (char === '?') return { length: lazy(1), unbounded: false, optional: true }
   if (char === '{') {
     const match = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(at))
     if (!match) return undefined
     const max = match[2] === undefined ? Number(match[1]) : match[3] ? Number(match[3]) : Infinity
     // A large bound backtracks like no bound at all.
-    return { length: lazy(match[0].length), unbounded: max > 16 }
+    return { length: lazy(match[0].length), unbounded: max > 16, optional: match[1] === '0' }
   }
   return undefined
+}
+
+/**
+ * Whether `atom` ends the live runs before it: it must match something (`\d+\s?\d+` is two
+ * adjacent runs) and nothing those runs match (`\d+\d{2}\d+` is too).
+ */
+function separates(live: string[], atom: string, optional: boolean): boolean {
+  return !optional && !live.some((run) => overlaps(run, atom))
 }
 
 /** Whether two atoms can match the same character; unknown combinations count as overlapping. */
 function overlaps(a: string, b: string): boolean {
   if (a === b || a === '.' || b === '.') return true
-  const literal = (atom: string) => atom.length === 1 && /[A-Za-z0-9]/.test(atom)
+  const literal = (atom: string) => atom.length === 1 && atom !== '.'
   if (literal(a) && literal(b)) return a.toLowerCase() === b.toLowerCase()
   const classes: Record<string, RegExp> = { '\\d': /\d/, '\\w': /\w/, '\\s': /\s/ }
-  const classOf = (atom: string) => classes[atom]
+  // A bracket class is tested as itself (configuration time only, never per request).
+  const classOf = (atom: string) =>
+    classes[atom] ?? (atom.startsWith('[') ? new RegExp(atom, 'i') : undefined)
   const ca = classOf(a)
   const cb = classOf(b)
   if (ca && literal(b)) return ca.test(b)

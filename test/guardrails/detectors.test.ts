@@ -12,6 +12,11 @@ describe('catastrophic backtracking is refused at configuration time', () => {
     ['(x+x+)+y', 'two unbounded quantifiers'],
     ['\\w*\\w*@', 'two unbounded quantifiers'],
     ['.*.*=.*', 'two unbounded quantifiers'],
+    // An optional or overlapping atom between two runs does not keep them apart.
+    ['\\d+\\s?\\d+z', 'two unbounded quantifiers'],
+    ['\\w+-?\\w+!', 'two unbounded quantifiers'],
+    ['\\d+\\d{2}\\d+x', 'two unbounded quantifiers'],
+    ['a+x*a+b', 'two unbounded quantifiers'],
     ['(.{1,40}){1,40}z', 'nests a quantifier'],
     ['(a)\\1', 'backreference'],
     ['(?<=a)b', 'lookbehind'],
@@ -27,6 +32,8 @@ describe('catastrophic backtracking is refused at configuration time', () => {
     '(?:foo|bar)baz',
     '[A-Z]{3}-\\d+',
     '\\d+\\s\\w+',
+    '\\w+-\\w+',
+    '[a-z]+@[a-z]+\\.com',
     'internal(?: use)? only',
   ])('accepts the linear %s', (pattern) => {
     expect(unsafePatternReason(pattern)).toBeUndefined()

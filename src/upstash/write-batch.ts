@@ -104,19 +104,27 @@ export function createWriteBatch(options: WriteBatchOptions): WriteBatch {
         : Promise.resolve([])
     const written = batch.writes.map(({ what, issue }) => ({ what, error: failure(issue) }))
     const refused = await counted
-    const failed = refused === 'all' ? increments : refused.map((at) => increments[at - 1])
-    for (const increment of failed) if (increment) merge(backlog, increment)
-    // Their keys' TTLs go again with them (a repeated EXPIRE is harmless).
-    if (failed.length > 0)
-      for (const [key, seconds] of batch.expiries) backlogExpiries.set(key, seconds)
+    if (refused === 'all') {
+      // Nothing is known to have been applied: all of it goes again with the next batch.
+      for (const increment of increments) merge(backlog, increment)
+      if (backlog.size > 0) {
+        for (const [key, seconds] of batch.expiries) backlogExpiries.set(key, seconds)
+      }
+    }
     for (const { what, error } of written) {
       const reason = await error
       if (reason !== undefined) report(what, reason)
     }
-    if (failed.length > 0) {
+    if (refused === 'all' && increments.length > 0) {
       report('metering write', new Error('Redis refused counter increments'), {
-        increments: failed.length,
+        increments: increments.length,
         backlog: backlog.size,
+      })
+    } else if (refused !== 'all' && refused.length > 0) {
+      // Redis refused these themselves (a key of the wrong type): sending them again would fail
+      // again, for ever, so they are reported as lost instead of kept.
+      report('metering lost', new Error('Redis refused counter increments'), {
+        increments: refused.length,
       })
     }
     trimBacklog()

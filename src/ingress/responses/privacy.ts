@@ -16,6 +16,7 @@ import type { AppEnv } from '../../env'
 import { GatewayError } from '../../errors'
 import { sha256Hex } from '../../lib/crypto'
 import { existingTenant } from '../../routes/admin/tenants'
+import { backgroundKeys } from './background-store'
 import type { Item } from './items'
 import {
   conversationKey,
@@ -108,7 +109,8 @@ export function subjectRoutes({ redis, vector }: GatewayDeps): Hono<AppEnv> {
       const keys = refs.flatMap((ref) => {
         if (ref.kind === 'resp') {
           const key = responseKey(tenant.id, ref.id)
-          return [key, summaryKey(key)]
+          // A background response's job (its request) and events (its output) go with it.
+          return [key, summaryKey(key), ...backgroundKeys(tenant.id, ref.id)]
         }
         const key = conversationKey(tenant.id, ref.id)
         return [key, itemsKey(key), summaryKey(key)]

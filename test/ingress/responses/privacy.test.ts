@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { backgroundKeys } from '../../../src/ingress/responses/background-store'
 import { withTenant } from '../../helpers/gateway'
 import { adminJson, gatewayRedis } from '../../tenancy/fixtures'
 import { expectNotFound } from './helpers'
@@ -53,6 +54,28 @@ describe('export and erasure per end user', () => {
     expect(record).toContain('subject_sha256')
     expect(record).not.toContain(carol)
     expect(record).not.toContain('secret')
+  })
+
+  it("erases a background response's job and events with it", async () => {
+    const { client, tenant } = caller
+    const erin = `erin-${crypto.randomUUID()}`
+    const created = await client.responses.create({
+      model: 'mock/gpt',
+      input: 'erin in the background',
+      background: true,
+      safety_identifier: erin,
+    })
+    await expect
+      .poll(async () => (await client.responses.retrieve(created.id)).status, { timeout: 15_000 })
+      .toBe('completed')
+    const redis = gatewayRedis()
+    const keys = backgroundKeys(tenant.tenantId, created.id)
+    expect(await redis.exists(...keys)).toBeGreaterThan(0)
+
+    const base = `/admin/tenants/${tenant.tenantId}/subjects/${encodeURIComponent(`user:${erin}`)}`
+    expect((await adminJson(base, 'DELETE')).removed).toMatchObject({ responses: 1 })
+    expect(await redis.exists(...keys)).toBe(0)
+    await expectNotFound(client.responses.retrieve(created.id))
   })
 
   it('refuses a subject that is neither user: nor key:', async () => {

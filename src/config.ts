@@ -101,14 +101,14 @@ const BindingsSchema = lazy(() =>
     ),
     WEBHOOK_RETRY_SCHEDULE: z._default(
       z.pipe(
-        z
-          .string()
-          .check(
-            z.regex(
-              /^0(,\d+){0,19}$/,
-              'must be up to 20 comma-separated whole seconds, starting with 0'
-            )
-          ),
+        z.string().check(
+          // The queue moves a message to the dead-letter queue after `max_retries` (10 in
+          // wrangler.toml): ten attempts leave one redelivery of a crashed consumer to spare.
+          z.regex(
+            /^0(,\d+){0,9}$/,
+            'must be up to 10 comma-separated whole seconds, starting with 0'
+          )
+        ),
         z.pipe(
           z.transform((text: string) => text.split(',').map(Number)),
           z.array(z.number().check(z.maximum(86_400, 'delays are at most 86400 seconds')))

@@ -69,6 +69,10 @@ describe('loadConfig', () => {
       0, 2,
     ])
     expect(problem({ ...valid, WEBHOOK_RETRY_SCHEDULE: '5,10' })).toContain('starting with 0')
+    // More attempts than the queue's max_retries would end in the dead-letter queue untried.
+    expect(problem({ ...valid, WEBHOOK_RETRY_SCHEDULE: `0${',1'.repeat(10)}` })).toContain(
+      'up to 10'
+    )
     expect(problem({ ...valid, WEBHOOK_RETRY_SCHEDULE: '0,90000' })).toContain(
       'at most 86400 seconds'
     )

@@ -9,6 +9,7 @@ import type { Redis } from '@upstash/redis/cloudflare'
 import * as z from 'zod/mini'
 import { lazy } from '../lib/lazy'
 import { parseStored } from '../tenancy/records'
+import { luaScript, runScript } from '../upstash/scripts'
 import { webhookAttempts, webhookDelivery } from './keys'
 
 export const LOG_TTL_SECONDS = 30 * 86_400
@@ -77,16 +78,27 @@ export async function recordAttempt(
 }
 
 /** A replay starts the delivery over: a fresh schedule, under the same `webhook-id`. */
+/** Starts the delivery over unless it is still pending: two retry chains would both send. */
+const RESTART = luaScript(`local current = redis.call('GET', KEYS[1])
+if current and string.find(current, '"outcome":"pending"', 1, true) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`)
+
+/** False when the delivery is still pending (its retries are on the queue). */
 export async function restartDelivery(
   redis: Redis,
   tenantId: string,
   endpointId: string,
   messageId: string
-): Promise<void> {
+): Promise<boolean> {
   const state: DeliveryState = { attempts: 0, outcome: 'pending' }
-  await redis.set(webhookDelivery(tenantId, endpointId, messageId), JSON.stringify(state), {
-    ex: LOG_TTL_SECONDS,
-  })
+  const restarted = await runScript<number>(
+    redis,
+    RESTART,
+    [webhookDelivery(tenantId, endpointId, messageId)],
+    [JSON.stringify(state), String(LOG_TTL_SECONDS)]
+  )
+  return restarted === 1
 }
 
 export const AttemptsQuerySchema = lazy(() =>

@@ -106,7 +106,15 @@ function endpointRoutes<E extends AppEnv>(
           code: 'webhook_endpoint_disabled',
         })
       }
-      await restartDelivery(redis, tenantId, endpoint.id, message.id)
+      if (!(await restartDelivery(redis, tenantId, endpoint.id, message.id))) {
+        throw new GatewayError(
+          409,
+          'This delivery is still being retried; replay it once it ends.',
+          {
+            code: 'webhook_delivery_pending',
+          }
+        )
+      }
       await jobs.send({ kind: 'delivery', tenantId, endpointId: endpoint.id, messageId })
       return c.json(
         { object: 'webhook_replay', endpoint_id: endpoint.id, message_id: messageId, queued: true },
@@ -117,15 +125,8 @@ function endpointRoutes<E extends AppEnv>(
 
 /** Mounted at /v1/webhooks/endpoints: the calling tenant's endpoints, with its own key. */
 export function tenantWebhookRoutes(deps: Deps): Hono<TenantEnv> {
-  return endpointRoutes<TenantEnv>(deps, (c) => {
-    // An end user's token acts for the tenant's users, not for the tenant's integrations.
-    if (c.var.endUser) {
-      throw new GatewayError(403, 'Webhook endpoints are managed with a tenant API key.', {
-        code: 'end_user_endpoint_not_allowed',
-      })
-    }
-    return c.var.tenant.id
-  })
+  // End-user credentials never get here: src/end-users/auth.ts refuses them outside their routes.
+  return endpointRoutes<TenantEnv>(deps, (c) => c.var.tenant.id)
 }
 
 /** Mounted at /admin/tenants/:id/webhooks/endpoints. */

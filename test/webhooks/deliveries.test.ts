@@ -301,6 +301,11 @@ describe('webhook deliveries', () => {
     await emit(tenant.tenantId, completed('resp_replay'))
     const [original] = await receivedUntil(tag, (list) => list.length === 1)
     const messageId = original?.headers['webhook-id'] ?? ''
+    // The receiver has it before the gateway has recorded the success: replay what has ended.
+    await eventually(
+      () => attempts(tenant.secret, endpoint.id),
+      (list) => list.some((attempt) => attempt.outcome === 'succeeded')
+    )
     const { status, json } = await tenantApi(
       tenant.secret,
       `/${endpoint.id}/deliveries/${messageId}/replay`,
@@ -321,6 +326,29 @@ describe('webhook deliveries', () => {
       'POST'
     )
     expect(unknown.status).toBe(404)
+  })
+
+  it('refuses to replay a delivery that is still being retried (two chains would both send)', async () => {
+    const tenant = await tenantWithKey()
+    const tag = uniqueTag()
+    const endpoint = await createEndpoint(tenant.secret, { url: receiverUrl(tag, { fail: 3 }) })
+    await emit(tenant.tenantId, completed('resp_pending'))
+    const [first] = await receivedUntil(tag, (list) => list.length === 1)
+    await eventually(
+      () => attempts(tenant.secret, endpoint.id),
+      (list) => list.length === 1
+    )
+    const messageId = first?.headers['webhook-id'] ?? ''
+    const replay = await tenantApi(
+      tenant.secret,
+      `/${endpoint.id}/deliveries/${messageId}/replay`,
+      'POST'
+    )
+    expect(replay.status).toBe(409)
+    expect(replay.json).toMatchObject({ error: { code: 'webhook_delivery_pending' } })
+    // The one chain goes on to its success, and nothing after it.
+    const requests = await receivedUntil(tag, (list) => list.some((r) => r.status === 200))
+    expect(requests.map((r) => r.status)).toEqual([500, 500, 500, 200])
   })
 
   it('signs with both secrets during a rotation grace period, and only the new one after', async () => {

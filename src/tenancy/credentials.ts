@@ -81,7 +81,10 @@ function sealContext(tenantId: string, provider: string): string {
 }
 
 /** `purpose` names what cannot be stored without it, for the operator reading the error. */
-export function encryptionKey(config: GatewayConfig, purpose = 'provider keys'): string {
+export function encryptionKey(
+  config: Pick<GatewayConfig, 'encryptionKey'>,
+  purpose = 'provider keys'
+): string {
   if (config.encryptionKey) return config.encryptionKey
   throw new GatewayError(
     500,

@@ -13,6 +13,7 @@ import { GatewayError } from '../errors'
 import { randomBase64Url, seal, unseal } from '../lib/crypto'
 import { lazy } from '../lib/lazy'
 import { unsafeUpstreamReason } from '../lib/ssrf'
+import { encryptionKey } from '../tenancy/credentials'
 import { parseStored } from '../tenancy/records'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events'
 import { webhookAttempts, webhookEndpoints, webhookFailureStreaks } from './keys'
@@ -89,7 +90,11 @@ export function createEndpointStore({ redis, config, clock }: EndpointStoreOptio
   const now = () => new Date(clock()).toISOString()
 
   async function sealed(tenantId: string, endpointId: string, secret: string): Promise<string> {
-    return seal(secret, encryptionKey(config.encryptionKey), sealContext(tenantId, endpointId))
+    return seal(
+      secret,
+      encryptionKey(config, 'webhook endpoint secrets'),
+      sealContext(tenantId, endpointId)
+    )
   }
 
   async function put(tenantId: string, record: EndpointRecord): Promise<void> {
@@ -215,7 +220,7 @@ export function createEndpointStore({ redis, config, clock }: EndpointStoreOptio
 
     /** The secrets that sign a delivery now: the current one, then the previous during grace. */
     async signingSecrets(tenantId: string, record: EndpointRecord): Promise<string[]> {
-      const key = encryptionKey(config.encryptionKey)
+      const key = encryptionKey(config, 'webhook endpoint secrets')
       const context = sealContext(tenantId, record.id)
       const secrets = [await unseal(record.secret_sealed, key, context)]
       if (record.previous_secret_sealed && (record.previous_secret_until ?? 0) > clock()) {
@@ -283,11 +288,4 @@ function checkUrl(url: string, config: EndpointStoreOptions['config']): void {
 
 function sealContext(tenantId: string, endpointId: string): string {
   return `tenant:${tenantId}:webhook:${endpointId}`
-}
-
-function encryptionKey(key: string | undefined): string {
-  if (key) return key
-  throw new GatewayError(503, 'Webhook endpoints need the gateway secret ENCRYPTION_KEY.', {
-    code: 'webhooks_unavailable',
-  })
 }

@@ -121,7 +121,7 @@ export const TenantSettingsInputSchema = lazy(() => z.strictObject(tenantConfigF
 /** Provider entries in a request; `null` (in a PATCH) removes one. */
 export const ProvidersInputSchema = lazy(() =>
   z.record(
-    z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a provider name()')),
+    z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a provider name')),
     z.nullable(ProviderInputSchema())
   )
 )

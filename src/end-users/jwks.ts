@@ -12,6 +12,7 @@ import { JWKSNoMatchingKey } from 'jose/errors'
 import { createLocalJWKSet } from 'jose/jwks/local'
 import type { JWTVerifyGetKey } from 'jose/jwt/verify'
 import { GatewayError } from '../errors'
+import { readLimitedBytes } from '../lib/json-body'
 import { type UpstreamUrlPolicy, unsafeUpstreamReason } from '../lib/ssrf'
 import { jwksCache } from '../upstash/keyspace'
 
@@ -148,11 +149,20 @@ async function fetchKeySet(url: string, policy: UpstreamUrlPolicy): Promise<JSON
     await response.body?.cancel()
     throw unavailable(`The identity provider answered ${response.status} for its key set.`)
   }
-  const text = await response.text()
-  if (text.length > JWKS_MAX_BYTES) throw unavailable('The key set is too large.')
+  let bytes: Uint8Array
+  try {
+    // Counted while reading, and inside the timeout: a slow or endless body is an outage too.
+    bytes = await readLimitedBytes(response.body, JWKS_MAX_BYTES)
+  } catch (error) {
+    throw unavailable(
+      error instanceof GatewayError
+        ? 'The key set is too large.'
+        : 'The identity provider did not finish sending its key set.'
+    )
+  }
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    parsed = JSON.parse(new TextDecoder().decode(bytes))
   } catch {
     throw unavailable('The identity provider published a malformed key set.')
   }

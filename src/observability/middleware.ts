@@ -57,10 +57,12 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
   ): Promise<void> {
     const sampleRate = settings?.log_sample_rate ?? 1
     const { tenantId, requestId } = record
-    // Metrics are never sampled: their counts must be exact.
-    const counting = tenantId
-      ? countRequest(writes, tenantId, record, clock(), retention)
-      : undefined
+    // Metrics are never sampled: their counts must be exact. They count model calls (chat and
+    // embeddings, in every dialect), not a tenant's reads of its models, usage or collections.
+    const counting =
+      tenantId && record.operation
+        ? countRequest(writes, tenantId, record, clock(), retention)
+        : undefined
     const fields = await logLine(record, clock())
     const line = JSON.stringify({ ...fields, ...payloadFields(payload, settings) })
     if (failed(record) || sampleRate >= 1 || random() < sampleRate) log(line)

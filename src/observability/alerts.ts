@@ -61,9 +61,10 @@ export function createAlerts({ redis, clock, log, events, report }: AlertsOption
   ): Promise<void> {
     const id = alertRaised(tenantId, alert, periodId)
     if (raisedHere.has(id)) return
+    // Remembered only once Redis has answered: a failed write leaves the alert to the next try.
+    const first = await redis.set(id, '1', { nx: true, ex: RAISED_TTL_SECONDS })
     makeRoom(raisedHere)
     raisedHere.add(id)
-    const first = await redis.set(id, '1', { nx: true, ex: RAISED_TTL_SECONDS })
     if (first !== 'OK') return
     log(
       JSON.stringify({

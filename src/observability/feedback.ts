@@ -91,13 +91,14 @@ export function feedbackRoutes({ redis, clock }: GatewayDeps): Hono<TenantEnv> {
     const kept = await redis.get<Record<string, unknown> | string>(
       requestRecord(tenant.id, body.request_id)
     )
-    if (kept === null) {
+    // The client parses what it reads: text is a record it could not parse, as good as none.
+    if (kept === null || typeof kept === 'string') {
       throw new GatewayError(404, `No request ${body.request_id} of this tenant is on record.`, {
         param: 'request_id',
         code: 'unknown_request',
       })
     }
-    const request = typeof kept === 'string' ? (JSON.parse(kept) as Record<string, unknown>) : kept
+    const request = kept
     const now = clock()
     const item: FeedbackItem = {
       request_id: body.request_id,

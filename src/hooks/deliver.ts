@@ -18,17 +18,11 @@ import { resolveKeyId } from '../tenancy/keys'
 import { allowsEndpoint } from '../tenancy/scopes'
 import { openSecret } from './manage'
 import { verifyDelivery } from './signatures'
-import { findHook, type HookRecord, markSeen, seenKey } from './store'
+import { findHook, type HookRecord } from './store'
 import { parseTemplate, renderTemplate } from './template'
 
 /** GitHub caps its payloads at 25 MB, but real events are far smaller; this is ours. */
 export const MAX_DELIVERY_BYTES = 256 * 1024
-
-/**
- * GitHub and bearer deliveries sign no timestamp, so their ids are kept longer than any
- * tolerance: a captured delivery replayed within a day is refused.
- */
-const UNTIMED_REPLAY_SECONDS = 86_400
 
 export type StartResponse = (
   caller: BackgroundCaller,
@@ -81,23 +75,14 @@ export async function receiveDelivery(
   const deliveryId = eventId(hook, payload) ?? verified.deliveryId
   // A digest: ids a sender makes up (Stripe's t and signatures) can be long.
   const digest = deliveryId === undefined ? undefined : await sha256Hex(deliveryId)
-  const seen = digest === undefined ? undefined : seenKey(tenantId, hook.id, digest)
-  if (seen && !(await markSeen(deps.redis, seen, replayWindowSeconds(hook)))) {
-    throw new GatewayError(409, 'This delivery was already received.', {
-      code: 'delivery_replayed',
-    })
-  }
-  try {
-    const response = await deps.start(caller, responsesRequest(hook, input), {
-      hookId: hook.id,
-      idempotencyKey: digest === undefined ? undefined : `hook:${hook.id}:${digest}`,
-    })
-    return { kind: 'queued', responseId: response.id, hookId: hook.id }
-  } catch (error) {
-    // Nothing ran: the sender's retry of this delivery must not be refused as a replay.
-    if (seen) await deps.redis.del(seen).catch(() => undefined)
-    throw error
-  }
+  // The delivery id is the background response's idempotency key (kept 24 h): a sender's retry
+  // of a delivery, or a replayed copy, gets the same response back with a 202, and nothing runs
+  // twice. Senders count anything but a 2xx as a failed delivery and would keep retrying.
+  const response = await deps.start(caller, responsesRequest(hook, input), {
+    hookId: hook.id,
+    idempotencyKey: digest === undefined ? undefined : `hook:${hook.id}:${digest}`,
+  })
+  return { kind: 'queued', responseId: response.id, hookId: hook.id }
 }
 
 /**
@@ -113,13 +98,6 @@ function eventId(hook: HookRecord, payload: unknown): string | undefined {
         ? payload.event_id
         : undefined
   return typeof id === 'string' && id !== '' ? id : undefined
-}
-
-/** A replayed delivery passes the tolerance check until its timestamp is `tolerance` old. */
-function replayWindowSeconds(hook: HookRecord): number {
-  return hook.verifier === 'github' || hook.verifier === 'bearer'
-    ? UNTIMED_REPLAY_SECONDS
-    : 2 * hook.tolerance_seconds
 }
 
 /**

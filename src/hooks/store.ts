@@ -33,8 +33,6 @@ export type HookRecord = {
 
 export const HOOK_OWNERS = 'gw:hook-owners'
 export const hooksKey = (tenantId: string) => `${tenantPrefix(tenantId)}hooks`
-export const seenKey = (tenantId: string, hookId: string, digest: string) =>
-  `${tenantPrefix(tenantId)}hook-seen:${hookId}:${digest}`
 
 export async function saveHook(redis: Redis, tenantId: string, record: HookRecord): Promise<void> {
   await redis
@@ -70,14 +68,6 @@ export async function listHooks(redis: Redis, tenantId: string): Promise<HookRec
 
 export async function deleteHook(redis: Redis, tenantId: string, id: string): Promise<void> {
   await redis.multi().hdel(hooksKey(tenantId), id).hdel(HOOK_OWNERS, id).exec()
-}
-
-/**
- * Marks a delivery id as seen for `seconds`; false when it already was (a replay). Set before the
- * delivery runs, so two copies arriving together cannot both pass.
- */
-export async function markSeen(redis: Redis, key: string, seconds: number): Promise<boolean> {
-  return (await redis.set(key, '1', { nx: true, ex: seconds })) === 'OK'
 }
 
 /** The hook index entries outside the tenant's prefix. */

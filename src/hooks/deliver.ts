@@ -2,9 +2,9 @@
  * @module
  * One inbound delivery, from raw bytes to a queued background response. The checks run cheapest
  * first, and every refusal comes before anything is executed: size (413), hook (404), signature
- * and timestamp (401), payload (400), replay (409). Only then is the delivery id marked as seen
- * and the response started, as the key that created the hook, with the delivery id as its
- * idempotency key, so a sender's retry of an accepted delivery never runs twice.
+ * and timestamp (401), payload (400). Only then is the response started, as the key that created
+ * the hook, with the delivery id as its idempotency key, so a sender's retry (or a replayed copy)
+ * of an accepted delivery gets the same response and never runs twice.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { GatewayConfig } from '../config'

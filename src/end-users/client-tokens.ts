@@ -44,12 +44,14 @@ export type MintRequest = z.infer<ReturnType<typeof MintRequestSchema>>
 /** Short field names: the token travels in every request's Authorization header. */
 const ClaimsSchema = lazy(() =>
   z.strictObject({
-    t: z.string(),
-    k: z.string(),
+    // Bounded as the ids and versions the gateway issues: each new (t, v) pair a forged token
+    // names would otherwise cost a key derivation and a place in the isolate's key cache.
+    t: z.string().check(z.regex(/^tn_[A-Za-z0-9_-]{1,32}$/)),
+    k: z.string().check(z.maxLength(64)),
     u: userId(),
     iat: z.int(),
     exp: z.int(),
-    v: z.int().check(z.minimum(1)),
+    v: z.int().check(z.minimum(1), z.maximum(1_000_000)),
     m: z.optional(models()),
     o: z.optional(OriginPatternsSchema()),
     mt: z.optional(z.int()),

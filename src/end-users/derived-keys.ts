@@ -27,7 +27,8 @@ function hmacKey(encryptionKey: string, info: string): Promise<CryptoKey> {
   const id = `${info}\n${encryptionKey}`
   let key = derived.get(id)
   if (!key) {
-    if (derived.size >= MAX_DERIVED) derived.clear()
+    // The oldest goes: clearing all would drop the keys every live token is verified with.
+    if (derived.size >= MAX_DERIVED) derived.delete(derived.keys().next().value ?? '')
     key = root(encryptionKey).then((base) =>
       crypto.subtle.deriveKey(
         { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(info) },

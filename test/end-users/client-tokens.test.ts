@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { CLIENT_TOKEN_PREFIX, readClaims } from '../../src/end-users/client-tokens'
+import { toBase64Url } from '../../src/lib/crypto'
 import { failure, gateway, tenantWithKey } from '../tenancy/fixtures'
 import { APP_ORIGIN, endUserChat, mintToken, patchEndUsers } from './fixtures'
 
@@ -159,5 +161,24 @@ describe('CORS preflight', () => {
     })
     expect(response.headers.get('access-control-allow-origin')).toBeNull()
     expect(response.headers.get('access-control-allow-methods')).toBeNull()
+  })
+})
+
+describe('client token claims', () => {
+  const token = (claims: Record<string, unknown>) =>
+    `${CLIENT_TOKEN_PREFIX}${toBase64Url(new TextEncoder().encode(JSON.stringify(claims)))}.c2ln`
+  const valid = { t: 'tn_abc123', k: 'key_abc', u: 'alice', iat: 1, exp: 2, v: 1 }
+
+  it('reads claims shaped as the gateway issues them', () => {
+    expect(readClaims(token(valid))).toMatchObject({ t: 'tn_abc123', v: 1 })
+  })
+
+  it.each([
+    ['a tenant id the gateway never issues', { t: 'x'.repeat(200) }],
+    ['a signing version past any tenant setting', { v: 1_000_001 }],
+  ])('refuses %s before any key is derived for it', (_, claims) => {
+    expect(() => readClaims(token({ ...valid, ...claims }))).toThrow(
+      expect.objectContaining({ status: 401, code: 'invalid_client_token' })
+    )
   })
 })

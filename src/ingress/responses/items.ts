@@ -104,7 +104,8 @@ function chatPart(part: StoredContent): ChatPart {
       return {
         type: 'image_url',
         image_url: {
-          url: part.image_url ?? `file:${part.file_id ?? ''}`,
+          // The schema let no image through without its URL.
+          url: part.image_url ?? '',
           ...(part.detail ? { detail: part.detail } : {}),
         },
       }

@@ -26,19 +26,33 @@ const ContentPart = lazy(() =>
     InputText(),
     OutputText(),
     z.looseObject({ type: z.literal('refusal'), refusal: text() }),
-    z.looseObject({
-      type: z.literal('input_image'),
-      image_url: z.optional(z.nullable(text())),
-      file_id: z.optional(z.nullable(text())),
-      detail: z.optional(z.enum(['low', 'high', 'auto'])),
-    }),
-    z.looseObject({
-      type: z.literal('input_file'),
-      file_data: z.optional(text()),
-      file_id: z.optional(z.nullable(text())),
-      filename: z.optional(text()),
-      file_url: z.optional(text()),
-    }),
+    // Chat completions, which every provider is reached through, takes an image by URL only,
+    // and a file by its data or id: what cannot be carried is refused, not dropped.
+    z
+      .looseObject({
+        type: z.literal('input_image'),
+        image_url: z.optional(z.nullable(text())),
+        file_id: z.optional(z.nullable(text())),
+        detail: z.optional(z.enum(['low', 'high', 'auto'])),
+      })
+      .check(
+        z.refine((part) => typeof part.image_url === 'string', {
+          message: 'input_image needs image_url (a URL or a data: URL); file_id is not supported',
+        })
+      ),
+    z
+      .looseObject({
+        type: z.literal('input_file'),
+        file_data: z.optional(text()),
+        file_id: z.optional(z.nullable(text())),
+        filename: z.optional(text()),
+        file_url: z.optional(text()),
+      })
+      .check(
+        z.refine((part) => part.file_url === undefined, {
+          message: 'input_file with file_url is not supported; send file_data or file_id',
+        })
+      ),
   ])
 )
 export type ContentPart = z.infer<ReturnType<typeof ContentPart>>

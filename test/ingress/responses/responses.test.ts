@@ -284,5 +284,18 @@ describe('POST /v1/responses through the official client', () => {
         })
       )
     ).toMatchObject({ status: 400, param: 'previous_response_id' })
+    // Parts chat completions cannot carry are refused, not sent on as something else.
+    const part = (content: Record<string, unknown>) => ({
+      model: 'mock-gpt',
+      input: [{ role: 'user', content: [content] }],
+    })
+    for (const unsupported of [
+      { type: 'input_image', file_id: 'file_1' },
+      { type: 'input_file', file_url: 'https://example.com/a.pdf' },
+    ]) {
+      const refused = await failure(await send(part(unsupported)))
+      expect(refused).toMatchObject({ status: 400 })
+      expect(String(refused.param)).toMatch(/^input/)
+    }
   })
 })

@@ -33,6 +33,7 @@ import { announce, failedResponse } from './background'
 import {
   backgroundStore,
   isTerminal,
+  isTerminalEvent,
   type JobState,
   type Move,
   type StoredEvent,
@@ -52,12 +53,6 @@ const END_USER_HEADER = 'x-background-end-user'
 const ACK: JobOutcome = { ack: true }
 
 type Lease = { token: string; ms: number }
-
-const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed'])
-
-function isTerminalEvent(event: StoredEvent): boolean {
-  return TERMINAL_EVENTS.has(event.type)
-}
 
 /** The Response object a lifecycle event carries. */
 function eventResponse(event: StoredEvent): ResponseObject {

@@ -60,6 +60,12 @@ export function isTerminal(status: ResponseStatus): status is TerminalStatus {
   return MOVES[status].length === 0
 }
 
+/** `response.completed` and the other events that end a response: one per terminal status. */
+export function isTerminalEvent(event: StoredEvent): boolean {
+  const status = event.type.startsWith('response.') ? event.type.slice('response.'.length) : ''
+  return Object.hasOwn(MOVES, status) && isTerminal(status as ResponseStatus)
+}
+
 const UNFINISHED: readonly ResponseStatus[] = ['queued', 'in_progress']
 const STATUSES = Object.keys(MOVES) as ResponseStatus[]
 

@@ -22,6 +22,7 @@ import {
   backgroundStore,
   idempotencyRecordKey,
   isTerminal,
+  isTerminalEvent,
   type JobSpec,
   type StoredEvent,
 } from './background-store'
@@ -208,13 +209,6 @@ function hookEvent(hookId: string, response: ResponseObject): WebhookEvent {
   }
 }
 
-const TERMINAL_EVENTS = new Set([
-  'response.completed',
-  'response.incomplete',
-  'response.failed',
-  'response.cancelled',
-])
-
 /**
  * The stored events after sequence number `after`, then the new ones as they are stored, until
  * the terminal event (or `followMaxMs`, after which the client resumes with `starting_after`).
@@ -258,7 +252,7 @@ export function followEvents(
             for (const event of read.events) {
               cursor += 1
               controller.enqueue(frame(event, cursor))
-              if (TERMINAL_EVENTS.has(event.type)) {
+              if (isTerminalEvent(event)) {
                 controller.close()
                 return
               }

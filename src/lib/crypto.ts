@@ -12,9 +12,17 @@ export function randomBase64Url(byteLength: number): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(byteLength)))
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')
+}
+
+/** A digest of `text` in hex: SHA-256 unless told (SHA-1 for Redis script digests). */
+export async function digestHex(text: string, algorithm: 'SHA-256' | 'SHA-1' = 'SHA-256') {
+  return toHex(new Uint8Array(await crypto.subtle.digest(algorithm, encoder.encode(text))))
+}
+
+export function sha256Hex(text: string): Promise<string> {
+  return digestHex(text)
 }
 
 /**

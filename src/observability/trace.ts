@@ -7,6 +7,7 @@
  * retrieval, admission, cache, upstream). No prompt or answer text is ever an attribute.
  */
 import type { GatewayConfig } from '../config'
+import { toHex } from '../lib/crypto'
 import { labelsOf } from './metrics'
 import { failed, type RequestObservation, type RequestRecord } from './record'
 
@@ -147,6 +148,5 @@ function int(key: string, value: number): KeyValue {
 }
 
 function randomHex(bytes: number): string {
-  const values = crypto.getRandomValues(new Uint8Array(bytes))
-  return Array.from(values, (byte) => byte.toString(16).padStart(2, '0')).join('')
+  return toHex(crypto.getRandomValues(new Uint8Array(bytes)))
 }

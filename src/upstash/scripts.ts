@@ -5,6 +5,7 @@
  * the same auto-pipelined HTTP request as every other command its caller issues in that tick.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import { digestHex } from '../lib/crypto'
 
 export type LuaScript = { readonly text: string; sha?: string; digesting?: boolean }
 
@@ -23,7 +24,7 @@ export function runScript<T>(
     // Digested on first use, not at import: startup stays free of work a request may not need.
     if (!script.digesting) {
       script.digesting = true
-      void sha1Hex(script.text).then((digest) => {
+      void digestHex(script.text, 'SHA-1').then((digest) => {
         script.sha = digest
       })
     }
@@ -35,9 +36,4 @@ export function runScript<T>(
     if (!String(error).includes('NOSCRIPT')) throw error
     return redis.eval<string[], T>(script.text, keys, args)
   })
-}
-
-async function sha1Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)))
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
 }

@@ -222,7 +222,10 @@ export class OutputGuard {
 
   /** Scans the window, applies the checks' actions, and returns the text now safe to send. */
   private release(channel: Channel, done: boolean): string {
-    if (this.windowChecks.length > 0) {
+    // A `buffer` check holds everything until the end: scanning the whole text again at every
+    // chunk would only repeat work (quadratic in the answer), so it is scanned once, at the end.
+    const scanning = Number.isFinite(this.window) || done
+    if (this.windowChecks.length > 0 && scanning) {
       // Re-scan from a window before what was sent, so a match straddling the edge is seen whole.
       const from = Math.max(
         0,

@@ -146,4 +146,20 @@ describe('window mode', () => {
     const out = await relayed(guard, ['one ', 'two ', 'three'])
     expect(out).toEqual(['one two three'])
   })
+
+  it('buffer mode still blocks a denied term spread over chunks, scanning once at the end', async () => {
+    const guard = guardWith({
+      checks: [{ name: 'd', type: 'deny', terms: ['zzz'], side: 'output', stream_mode: 'buffer' }],
+    })
+    const sent: string[] = []
+    await expect(
+      (async () => {
+        for await (const item of guard.stream(upstream(['a z', 'z', 'z b']))) {
+          if (item.kind === 'chunk') sent.push(item.chunk.choices[0]?.delta.content ?? '')
+        }
+      })()
+    ).rejects.toMatchObject({ code: 'guardrail_blocked' })
+    expect(sent.join('')).toBe('')
+    expect(guard.verdicts()[0]).toMatchObject({ check: 'd', verdict: 'blocked', count: 1 })
+  })
 })

@@ -219,6 +219,19 @@ describe('POST /v1/messages (Anthropic Messages API in)', () => {
     })
     expect(notJson.status).toBe(400)
     expect(((await notJson.json()) as { type: string }).type).toBe('error')
+    // The same bounds as the chat dialect: a model name and an end-user label.
+    for (const bad of [{ model: 'm'.repeat(1_000) }, { metadata: { user_id: 'u'.repeat(300) } }]) {
+      const refused = await messages({
+        model: 'mock-gpt',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: 'x' }],
+        ...bad,
+      })
+      expect(refused.status).toBe(400)
+      expect(((await refused.json()) as { error: { type: string } }).error.type).toBe(
+        'invalid_request_error'
+      )
+    }
   })
 
   it('answers authentication and unknown-model failures in Anthropic envelope', async () => {

@@ -8,7 +8,7 @@
  */
 import * as z from 'zod/mini'
 import { lazy } from '../../lib/lazy'
-import { RetrievalOptions } from '../../openai/chat-request'
+import { ModelName, RetrievalOptions } from '../../openai/chat-request'
 
 function build() {
   const text = z.string()
@@ -104,7 +104,8 @@ function build() {
 
   /** What both endpoints read: the prompt, as count_tokens counts it. */
   const prompt = {
-    model: text.check(z.minLength(1)),
+    // The same bounds as every other dialect's model name.
+    model: ModelName(),
     messages: z.array(Message).check(z.minLength(1)),
     system: z.optional(z.union([text, z.array(TextBlock)])),
     tools: z.optional(z.array(Tool)),
@@ -120,7 +121,10 @@ function build() {
     temperature: z.optional(z.number().check(z.gte(0), z.lte(1))),
     top_p: z.optional(z.number().check(z.gte(0), z.lte(1))),
     top_k: z.optional(z.int().check(z.gte(0))),
-    metadata: z.optional(z.looseObject({ user_id: z.optional(z.nullable(text)) })),
+    // `user` on the chat side, with its bound.
+    metadata: z.optional(
+      z.looseObject({ user_id: z.optional(z.nullable(text.check(z.maxLength(256)))) })
+    ),
     /** Retrieval-augmented answers: the gateway's extension, as on chat completions. */
     retrieval: z.optional(RetrievalOptions()),
   })

@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import type { GatewayDeps } from '../deps'
+import { hashedUserId } from '../end-users/derived-keys'
 import type { AppEnv } from '../env'
 import { sha256Hex } from '../lib/crypto'
 import { BUDGET_WARNING_HEADER } from '../limits/headers'
@@ -63,7 +64,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
       tenantId && record.operation
         ? countRequest(writes, tenantId, record, clock(), retention)
         : undefined
-    const fields = await logLine(record, clock())
+    const fields = await logLine(record, clock(), options.config.encryptionKey)
     const line = JSON.stringify({ ...fields, ...payloadFields(payload, settings) })
     if (failed(record) || sampleRate >= 1 || random() < sampleRate) log(line)
     const failing =
@@ -150,7 +151,11 @@ function afterResponse(): Promise<void> {
  * answer text unless the tenant logs payloads (added, redacted, by `payloadFields`). The end user's label is a digest scoped to the tenant, so lines can be grouped by user
  * without saying who the user is.
  */
-async function logLine(record: RequestRecord, time: number): Promise<Record<string, unknown>> {
+async function logLine(
+  record: RequestRecord,
+  time: number,
+  encryptionKey: string | undefined
+): Promise<Record<string, unknown>> {
   const { endUser, ...rest } = record
   const line: Record<string, unknown> = {
     level: failed(record) ? 'warn' : 'info',
@@ -161,7 +166,12 @@ async function logLine(record: RequestRecord, time: number): Promise<Record<stri
     line[snakeCase(name)] = typeof value === 'number' ? round(value) : value
   }
   if (endUser !== undefined) {
-    line.end_user = (await sha256Hex(`${record.tenantId ?? ''}\u0000${endUser}`)).slice(0, 16)
+    // Keyed when the deployment has its key: the id the upstream and the usage report see, which
+    // a guess at the label (an e-mail address) cannot reproduce. A bare digest otherwise.
+    const tenantId = record.tenantId ?? ''
+    line.end_user = encryptionKey
+      ? await hashedUserId(encryptionKey, tenantId, endUser)
+      : (await sha256Hex(`${tenantId}\u0000${endUser}`)).slice(0, 16)
   }
   return line
 }

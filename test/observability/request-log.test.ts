@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { hashedUserId } from '../../src/end-users/derived-keys'
 import type { Bindings } from '../../src/env'
 import worker from '../../src/index'
 import { chatRequest, servedBy, uniqueTag } from '../helpers/gateway'
@@ -72,7 +73,14 @@ describe('request log', () => {
       output_tokens: completion.usage.completion_tokens,
       usage_estimated: false,
     })
-    expect(line.end_user).toMatch(/^[0-9a-f]{16}$/)
+    // The keyed id the upstream and usage see, not the label (nor a digest one could guess).
+    expect(line.end_user).toBe(
+      await hashedUserId(
+        String((env as Bindings).ENCRYPTION_KEY),
+        tenant.tenantId,
+        'alice@example.com'
+      )
+    )
     for (const field of ['total_ms', 'ttft_ms', 'overhead_ms', 'upstream_ms']) {
       expect(typeof line[field]).toBe('number')
     }

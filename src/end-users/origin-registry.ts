@@ -30,9 +30,13 @@ export function createOriginRegistry({
 }): OriginRegistry {
   let patterns: string[] = []
   let loadedAt = Number.NEGATIVE_INFINITY
+  // When a read last failed: the next one waits MISS_REFRESH_MS, so an outage costs a preflight
+  // one failed round trip per interval, not one each.
+  let failedAt = Number.NEGATIVE_INFINITY
   let loading: Promise<void> | undefined
 
   function refresh(): Promise<void> {
+    if (Date.now() - failedAt <= MISS_REFRESH_MS) return Promise.resolve()
     loading ??= redis
       .hgetall<Record<string, unknown>>(CORS_ORIGINS)
       .then((all) => {
@@ -40,7 +44,10 @@ export function createOriginRegistry({
         loadedAt = Date.now()
       })
       // Redis down: the last copy keeps answering; an isolate that never read one allows nothing.
-      .catch((error) => report('cors origins', error))
+      .catch((error) => {
+        failedAt = Date.now()
+        report('cors origins', error)
+      })
       .finally(() => {
         loading = undefined
       })

@@ -28,6 +28,8 @@ type CachedSet = {
   fetchedAt: number
   /** When this isolate last went to Redis or the provider for this set. */
   refreshedAt: number
+  /** Kept past its age because the provider was down: not asked again before this. */
+  retryAt?: number
 }
 
 const sets = new Map<string, CachedSet>()
@@ -56,7 +58,8 @@ export function remoteKeys(source: JwksSource, url: string): JWTVerifyGetKey {
   return async (header, token) => {
     const now = Date.now()
     let set = sets.get(source.tenantId)
-    if (!set || set.url !== url || now - set.fetchedAt > JWKS_MAX_AGE_MS) {
+    const expired = set && now - set.fetchedAt > JWKS_MAX_AGE_MS && now >= (set.retryAt ?? 0)
+    if (!set || set.url !== url || expired) {
       set = await load(source, url, now, set?.url === url ? set : undefined)
     }
     try {
@@ -65,6 +68,8 @@ export function remoteKeys(source: JwksSource, url: string): JWTVerifyGetKey {
       if (!(error instanceof JWKSNoMatchingKey) || now - set.refreshedAt < JWKS_COOLDOWN_MS) {
         throw error
       }
+      // Before the fetch, so made-up kids during an outage cost one fetch per cooldown.
+      set.refreshedAt = now
       const fresh = await fetchAndStore(source, url, now)
       return fresh.resolve(header, token)
     }
@@ -92,7 +97,10 @@ async function load(
     return await fetchAndStore(source, url, now)
   } catch (error) {
     // The identity provider is down: the set it last published still verifies its tokens.
-    if (stale) return stale
+    if (stale) {
+      stale.retryAt = now + JWKS_COOLDOWN_MS
+      return stale
+    }
     throw error
   }
 }

@@ -3,10 +3,14 @@
  * too large is the provider's outage (503 with retry-after), never a 500 or a 401.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
+import { exportJWK, generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type JwksSource, remoteKeys } from '../../src/end-users/jwks'
 
-afterEach(() => vi.unstubAllGlobals())
+afterEach(() => {
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
 
 function source(): JwksSource {
   return {
@@ -49,5 +53,27 @@ describe('remote key sets', () => {
       code: 'jwks_unavailable',
       message: 'The key set is too large.',
     })
+  })
+
+  it('asks a down provider about unknown key ids once per cooldown, not once per token', async () => {
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true })
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }] }
+    let fetches = 0
+    let down = false
+    vi.stubGlobal('fetch', async () => {
+      fetches++
+      return down ? new Response('down', { status: 503 }) : Response.json(jwks)
+    })
+    let now = Date.now()
+    vi.spyOn(Date, 'now').mockImplementation(() => now)
+    const keys = remoteKeys(source(), 'https://idp.example.com/jwks')
+    const unknownKid = () =>
+      keys({ alg: 'RS256', kid: 'made-up' }, { payload: '', signature: '' } as never)
+    await expect(unknownKid()).rejects.toThrow()
+    expect(fetches).toBe(1)
+    down = true
+    now += 31_000
+    for (let i = 0; i < 3; i++) await expect(unknownKid()).rejects.toThrow()
+    expect(fetches).toBe(2)
   })
 })

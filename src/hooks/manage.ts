@@ -10,8 +10,9 @@ import type { GatewayConfig } from '../config'
 import { GatewayError } from '../errors'
 import { randomBase64Url, seal, unseal } from '../lib/crypto'
 import { encryptionKey } from '../tenancy/credentials'
+import { generateWebhookSecret, standardWebhooksKey } from '../webhooks/signature'
 import type { CreateHookInput, UpdateHookInput } from './schema'
-import { standardWebhooksKey, type Verifier } from './signatures'
+import type { Verifier } from './signatures'
 import { type HookRecord, saveHook } from './store'
 import { parseTemplate } from './template'
 
@@ -115,11 +116,7 @@ function checkTemplate(template: string): void {
 
 /** The other senders make their own secrets: the tenant copies it from their settings page. */
 function generatedSecret(verifier: Verifier): string {
-  if (verifier === 'standard-webhooks') {
-    const bytes = crypto.getRandomValues(new Uint8Array(SIGNING_KEY_BYTES.min))
-    // Standard base64, not URL-safe: the official libraries decode the key that way.
-    return `whsec_${btoa(String.fromCharCode(...bytes))}`
-  }
+  if (verifier === 'standard-webhooks') return generateWebhookSecret()
   throw invalidSecret(`A ${verifier} hook needs the secret its sender signs with.`)
 }
 

@@ -16,6 +16,7 @@
  */
 import { GatewayError } from '../errors'
 import { fromBase64, timingSafeEqualText } from '../lib/crypto'
+import { standardWebhooksKey } from '../webhooks/signature'
 
 export const VERIFIERS = ['standard-webhooks', 'github', 'stripe', 'slack', 'bearer'] as const
 export type Verifier = (typeof VERIFIERS)[number]
@@ -110,11 +111,6 @@ async function verifyBearer(delivery: Delivery): Promise<VerifiedDelivery> {
   // The scheme signs nothing of the delivery: an id is whatever the sender chose to send.
   const id = delivery.headers.get('idempotency-key') ?? delivery.headers.get('webhook-id')
   return { deliveryId: id ?? undefined }
-}
-
-/** `whsec_` followed by the base64 key; the prefix is optional, as the official libraries allow. */
-export function standardWebhooksKey(secret: string): Uint8Array {
-  return fromBase64(secret.startsWith('whsec_') ? secret.slice(6) : secret)
 }
 
 function hmacKey(raw: Uint8Array): Promise<CryptoKey> {

@@ -78,11 +78,13 @@ export async function unseal(sealed: string, base64Key: string, context: string)
   return decoder.decode(plaintext)
 }
 
-export function toBase64Url(bytes: Uint8Array): string {
+/** Standard base64, with padding (what Standard Webhooks secrets and signatures use). */
+export function toBase64(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '')
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
 }
 
 /** Accepts standard and URL-safe base64. */

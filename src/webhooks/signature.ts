@@ -6,19 +6,24 @@
  * several space-separated entries, and a receiver accepts any one that matches.
  */
 
+import { fromBase64, toBase64 } from '../lib/crypto'
+
 const SECRET_PREFIX = 'whsec_'
 /** The spec allows 24 to 64 bytes; 32 is the HMAC-SHA256 block-size sweet spot. */
 const SECRET_BYTES = 32
 const encoder = new TextEncoder()
 
+/** A new `whsec_` secret, for our endpoints and for inbound hooks that verify the same scheme. */
 export function generateWebhookSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES))
-  return `${SECRET_PREFIX}${btoa(String.fromCharCode(...bytes))}`
+  return `${SECRET_PREFIX}${toBase64(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)))}`
 }
 
-function secretBytes(secret: string): Uint8Array<ArrayBuffer> {
-  const base64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret
-  return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0))
+/** `whsec_` followed by the base64 key; the prefix is optional, as the official libraries allow. */
+export function standardWebhooksKey(secret: string): Uint8Array<ArrayBuffer> {
+  const key = fromBase64(
+    secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret
+  )
+  return new Uint8Array(key)
 }
 
 /** The `webhook-signature` header value: one `v1,<base64>` entry per secret, in order. */
@@ -33,13 +38,13 @@ export async function signWebhook(
     secrets.map(async (secret) => {
       const key = await crypto.subtle.importKey(
         'raw',
-        secretBytes(secret),
+        standardWebhooksKey(secret),
         { name: 'HMAC', hash: 'SHA-256' },
         false,
         ['sign']
       )
       const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, content))
-      return `v1,${btoa(String.fromCharCode(...mac))}`
+      return `v1,${toBase64(mac)}`
     })
   )
   return entries.join(' ')
